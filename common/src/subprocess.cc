@@ -1,0 +1,205 @@
+#include "cvb/common/subprocess.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <thread>
+
+#include "cvb/common/clock.h"
+#include "cvb/common/file.h"
+
+extern char** environ;
+
+namespace cvb {
+
+std::string ExitStatus::describe() const {
+  if (signal) return std::string("killed by signal ") + std::to_string(signal);
+  return "exit code " + std::to_string(code);
+}
+
+namespace {
+ExitStatus FromWaitStatus(int status) {
+  ExitStatus s;
+  if (WIFEXITED(status)) s.code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) s.signal = WTERMSIG(status);
+  return s;
+}
+}  // namespace
+
+Child::Child(Child&& o) noexcept : pid_(o.release()) {}
+Child& Child::operator=(Child&& o) noexcept {
+  if (this != &o) {
+    if (pid_ > 0) { Kill(); (void)Wait(); }
+    pid_ = o.release();
+  }
+  return *this;
+}
+Child::~Child() {
+  if (pid_ > 0) {
+    Kill();
+    (void)Wait();
+  }
+}
+
+void Child::Kill(int sig) {
+  if (pid_ > 0) ::kill(pid_, sig);
+}
+
+std::optional<ExitStatus> Child::TryWait() {
+  if (pid_ <= 0) return std::nullopt;
+  int status = 0;
+  pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) {
+    pid_ = -1;
+    return FromWaitStatus(status);
+  }
+  return std::nullopt;
+}
+
+Result<ExitStatus> Child::Wait(std::optional<std::chrono::milliseconds> timeout) {
+  if (pid_ <= 0) return Failure("wait: no child");
+  if (!timeout) {
+    int status = 0;
+    for (;;) {
+      pid_t r = ::waitpid(pid_, &status, 0);
+      if (r == pid_) break;
+      if (r < 0 && errno == EINTR) continue;
+      return ErrnoError("waitpid " + std::to_string(pid_));
+    }
+    pid_ = -1;
+    return FromWaitStatus(status);
+  }
+  // Poll with a short back-off: a pidfd would be neater, but children of ours may also be
+  // reaped by a subreaper loop elsewhere, and waitpid(WNOHANG) works everywhere.
+  int64_t deadline = MonotonicNs() + timeout->count() * 1'000'000;
+  int64_t sleep_us = 50;
+  for (;;) {
+    if (auto s = TryWait()) return *s;
+    if (MonotonicNs() >= deadline) return Error{ETIMEDOUT, "wait for pid " + std::to_string(pid_)};
+    std::this_thread::sleep_for(std::chrono::microseconds(sleep_us));
+    if (sleep_us < 5000) sleep_us *= 2;
+  }
+}
+
+std::string JoinArgv(const std::vector<std::string>& argv) {
+  std::string s;
+  for (const auto& a : argv) {
+    if (!s.empty()) s += ' ';
+    s += a;
+  }
+  return s;
+}
+
+std::string FindProgram(const std::string& name) {
+  if (name.find('/') != std::string::npos) return ::access(name.c_str(), X_OK) == 0 ? name : "";
+  const char* path = ::getenv("PATH");
+  std::string p = path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (const auto& dir : Split(p, ':')) {
+    std::string full = dir + "/" + name;
+    if (::access(full.c_str(), X_OK) == 0) return full;
+  }
+  return "";
+}
+
+Result<Child> Spawn(const std::vector<std::string>& argv, const SpawnOptions& options) {
+  if (argv.empty()) return Failure("spawn: empty argv");
+  std::string exe = FindProgram(argv[0]);
+  if (exe.empty()) return Error{ENOENT, "spawn " + argv[0] + ": not found in PATH"};
+
+  std::vector<char*> cargv;
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+
+  std::vector<char*> cenv;
+  for (char** e = environ; *e; ++e) cenv.push_back(*e);
+  for (const auto& e : options.extra_env) cenv.push_back(const_cast<char*>(e.c_str()));
+  cenv.push_back(nullptr);
+
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  if (options.new_process_group) {
+    flags |= POSIX_SPAWN_SETPGROUP;
+    posix_spawnattr_setpgroup(&attr, 0);
+  }
+  posix_spawnattr_setflags(&attr, flags);
+
+  if (options.stdin_fd >= 0) posix_spawn_file_actions_adddup2(&fa, options.stdin_fd, 0);
+  else if (options.null_stdin) posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  if (options.stdout_fd >= 0) posix_spawn_file_actions_adddup2(&fa, options.stdout_fd, 1);
+  if (options.stderr_fd >= 0) posix_spawn_file_actions_adddup2(&fa, options.stderr_fd, 2);
+
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, exe.c_str(), &fa, &attr, cargv.data(), cenv.data());
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) return Error{rc, "spawn " + exe};
+  return Child(pid);
+}
+
+Result<RunOutput> Run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                      const SpawnOptions& base) {
+  int out_pipe[2], err_pipe[2];
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0) return ErrnoError("pipe");
+  UniqueFd out_r(out_pipe[0]), out_w(out_pipe[1]);
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0) return ErrnoError("pipe");
+  UniqueFd err_r(err_pipe[0]), err_w(err_pipe[1]);
+
+  SpawnOptions options = base;
+  options.stdout_fd = out_w.get();
+  options.stderr_fd = err_w.get();
+  CVB_ASSIGN_OR_RETURN(Child child, Spawn(argv, options));
+  out_w.reset();
+  err_w.reset();
+
+  RunOutput result;
+  int64_t deadline = MonotonicNs() + timeout.count() * 1'000'000;
+  bool out_open = true, err_open = true;
+  while (out_open || err_open) {
+    int64_t left_ms = (deadline - MonotonicNs()) / 1'000'000;
+    if (left_ms <= 0) {
+      child.Kill();
+      (void)child.Wait();
+      return Error{ETIMEDOUT, JoinArgv(argv) + ": no exit within " +
+                                  std::to_string(timeout.count()) + " ms"};
+    }
+    pollfd fds[2] = {{out_open ? out_r.get() : -1, POLLIN, 0},
+                     {err_open ? err_r.get() : -1, POLLIN, 0}};
+    int n = ::poll(fds, 2, static_cast<int>(std::min<int64_t>(left_ms, 1000)));
+    if (n < 0 && errno != EINTR) return ErrnoError("poll");
+    char buf[8192];
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t r = ::read(fds[i].fd, buf, sizeof buf);
+      if (r > 0) (i == 0 ? result.out : result.err).append(buf, static_cast<size_t>(r));
+      else if (r == 0 || errno != EINTR) (i == 0 ? out_open : err_open) = false;
+    }
+  }
+  int64_t left_ms = std::max<int64_t>(1, (deadline - MonotonicNs()) / 1'000'000);
+  auto status = child.Wait(std::chrono::milliseconds(left_ms));
+  if (!status) return status.error().wrap(JoinArgv(argv));
+  result.status = *status;
+  return result;
+}
+
+Result<std::string> RunChecked(const std::vector<std::string>& argv,
+                               std::chrono::milliseconds timeout) {
+  CVB_ASSIGN_OR_RETURN(RunOutput r, Run(argv, timeout));
+  if (!r.status.ok())
+    return Failure(JoinArgv(argv) + ": " + r.status.describe() + ": " + Trim(r.err));
+  return r.out;
+}
+
+}  // namespace cvb

@@ -1,0 +1,34 @@
+// The line protocol between cvb-workload and the host, identical for containers and VMs. The
+// workload writes lines on its stdout (in a VM: the serial console):
+//   CVB READY mode=<mode> start_mono_ns=<n> ready_mono_ns=<n> realtime_ns=<n>
+//   CVB RESULT <name>=<value> ...      (figures, units in names: ops_per_s, gb_per_s, ...)
+//   CVB ERROR msg=<text with spaces>   (the workload could not do what it was asked)
+//   CVB DONE status=<exit code>
+// The host stamps each line on arrival; the workload's own clocks travel inside the line. Lines
+// that do not start with "CVB " are ordinary output (a VM's kernel log, for example).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+namespace cvb::workload {
+
+struct Message {
+  std::string kind;                          // READY, RESULT, ERROR, DONE
+  std::map<std::string, std::string> fields;  // key=value pairs; ERROR's msg keeps its spaces
+
+  std::optional<double> Number(const std::string& key) const;
+  std::string Get(const std::string& key) const {
+    auto it = fields.find(key);
+    return it == fields.end() ? std::string() : it->second;
+  }
+};
+
+// Finds "CVB <KIND> ..." anywhere in the line (a console may prefix it with noise); nullopt for
+// other lines.
+std::optional<Message> ParseLine(const std::string& line);
+// Formats a message as one line without the newline.
+std::string FormatLine(const Message& message);
+
+}  // namespace cvb::workload
