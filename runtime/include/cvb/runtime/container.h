@@ -1,0 +1,68 @@
+// cvrun's operations, as the CLI exposes them (runc/crun compatible):
+//   Create  reserve the ID, make cgroups, clone3 the init into its namespaces, let it build the
+//           root (mounts, pivot_root, masked paths, user, capabilities, seccomp) and wait on the
+//           exec fifo; write state and pid file. No process of ours stays behind.
+//   Start   release the init (one byte into the exec fifo).
+//   Run     Create + Start in one process; waits for the exit and cleans up unless detached.
+//   Kill / Delete / StateJson / List / Ps.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cvb/common/result.h"
+#include "cvb/runtime/log.h"
+#include "cvb/runtime/state.h"
+
+namespace cvb::runtime {
+
+struct RuntimeOptions {
+  std::string root = "/run/cvrun";
+  int64_t start_ns = 0;  // CLOCK_MONOTONIC at process start, for the "total" phase
+};
+
+struct CreateOptions {
+  std::string id;
+  std::string bundle = ".";
+  std::string pid_file;
+  std::string console_socket;
+  int preserve_fds = 0;
+};
+
+struct ContainerInfo {
+  State state;
+  Status status;
+};
+
+class Runtime {
+ public:
+  explicit Runtime(RuntimeOptions options);
+
+  Result<pid_t> Create(const CreateOptions& options);
+  Result<void> Start(const std::string& id);
+  // Returns the container's exit code (128 + signal when killed); 0 when detached.
+  Result<int> Run(const CreateOptions& options, bool detach);
+  Result<std::string> StateJson(const std::string& id);
+  Result<void> Kill(const std::string& id, int sig, bool all);
+  Result<void> Delete(const std::string& id, bool force);
+  Result<std::vector<ContainerInfo>> List();
+  Result<std::vector<pid_t>> Ps(const std::string& id);
+
+  // Phase timings of the last Create/Run.
+  const PhaseTimings& timings() const { return timings_; }
+
+ private:
+  Result<pid_t> CreateContainer(const CreateOptions& options, bool run_mode);
+
+  RuntimeOptions options_;
+  StateStore store_;
+  PhaseTimings timings_;
+};
+
+// "TERM", "SIGTERM", "15", "RTMIN+3" → signal number; unknown → an error naming it.
+Result<int> ParseSignal(std::string_view name);
+
+}  // namespace cvb::runtime

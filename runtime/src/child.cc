@@ -1,0 +1,381 @@
+// The container's init between clone3 and execve. Rules: no allocation, no stdio, no locks;
+// every failure is reported as (step, errno, index) through the sync socket, then _exit.
+#include "child.h"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/mount.h>
+#include <linux/openat2.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <grp.h>
+
+#include "cvb/common/raw_log.h"
+
+namespace cvb::runtime {
+
+const char* ChildStepName(int32_t step) {
+  switch (step) {
+    case kStepSync: return "sync with parent";
+    case kStepSetns: return "setns";
+    case kStepCgroupNs: return "unshare cgroup namespace";
+    case kStepHostname: return "sethostname";
+    case kStepPropagation: return "make / rslave";
+    case kStepRootfsBind: return "bind rootfs";
+    case kStepMountTarget: return "resolve mount destination";
+    case kStepMount: return "mount";
+    case kStepMountAttr: return "mount_setattr";
+    case kStepMountPropagation: return "mount propagation";
+    case kStepDevices: return "create /dev devices";
+    case kStepPivotRoot: return "pivot_root";
+    case kStepSysctl: return "sysctl";
+    case kStepMaskedPath: return "mask path";
+    case kStepReadonlyPath: return "readonly path";
+    case kStepReadonlyRoot: return "readonly root";
+    case kStepCwd: return "chdir to process.cwd";
+    case kStepRlimit: return "setrlimit";
+    case kStepOomScoreAdj: return "oom_score_adj";
+    case kStepCloseFds: return "close inherited fds";
+    case kStepExecLookup: return "find executable";
+    case kStepSeccomp: return "seccomp";
+    case kStepUser: return "set user and groups";
+    case kStepCapabilities: return "capabilities";
+    case kStepNoNewPrivileges: return "no_new_privs";
+    case kStepConsole: return "console";
+    default: return "setup";
+  }
+}
+
+namespace {
+
+int64_t Now() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
+ChildReport g_report;  // static storage: no allocation, survives between steps
+
+[[noreturn]] void Fail(const ChildPlan& plan, int32_t step, int err, int32_t index = -1) {
+  g_report.ok = 0;
+  g_report.step = step;
+  g_report.err = err;
+  g_report.index = index;
+  ssize_t n = ::write(plan.sync_fd, &g_report, sizeof g_report);
+  (void)n;
+  _exit(1);
+}
+
+// "/proc/self/fd/<fd>" into buf.
+const char* FdPath(char* buf, int fd) {
+  static const char kPrefix[] = "/proc/self/fd/";
+  memcpy(buf, kPrefix, sizeof kPrefix);
+  rawlog::FormatInt(fd, buf + sizeof kPrefix - 1);
+  return buf;
+}
+
+// Resolves path inside root: symlinks and ".." cannot leave it.
+int OpenInRoot(int root_fd, const char* path, int flags) {
+  open_how how{};
+  how.flags = static_cast<uint64_t>(O_PATH | O_CLOEXEC | flags);
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  return static_cast<int>(syscall(SYS_openat2, root_fd, path[0] ? path : ".", &how, sizeof how));
+}
+
+// Opens (creating as needed, directories for every component and a directory or an empty file
+// for the last) the destination path inside root. Returns an O_PATH fd or -1 with errno set.
+int MakeTarget(int root_fd, const char* rel, bool is_dir) {
+  int fd = OpenInRoot(root_fd, rel, 0);
+  if (fd >= 0 || errno != ENOENT) return fd;
+  char buf[4096];
+  size_t len = strlen(rel);
+  if (len >= sizeof buf) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  memcpy(buf, rel, len + 1);
+  int parent = -1;  // -1: the root itself
+  size_t start = 0;
+  while (start < len) {
+    size_t end = start;
+    while (end < len && buf[end] != '/') ++end;
+    bool last = end == len;
+    buf[end] = 0;
+    int cur = OpenInRoot(root_fd, buf, 0);
+    if (cur < 0 && errno == ENOENT) {
+      int dir = parent >= 0 ? parent : root_fd;
+      const char* name = buf + start;
+      if (last && !is_dir) {
+        int f = openat(dir, name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (f >= 0) ::close(f);
+        else if (errno != EEXIST) return -1;
+      } else if (mkdirat(dir, name, 0755) != 0 && errno != EEXIST) {
+        if (parent >= 0) ::close(parent);
+        return -1;
+      }
+      cur = OpenInRoot(root_fd, buf, 0);
+    }
+    if (parent >= 0) ::close(parent);
+    if (cur < 0) return -1;
+    parent = cur;
+    if (!last) buf[end] = '/';
+    start = end + 1;
+  }
+  return parent;
+}
+
+int MountSetattr(int dfd, const char* path, unsigned flags, uint64_t attr_set) {
+  mount_attr attr{};
+  attr.attr_set = attr_set;
+  return static_cast<int>(syscall(SYS_mount_setattr, dfd, path, flags, &attr, sizeof attr));
+}
+
+void DoMounts(const ChildPlan& plan, int root_fd) {
+  char path[40];
+  for (int i = 0; i < plan.n_mounts; ++i) {
+    const ChildMount& m = plan.mounts[i];
+    int fd = MakeTarget(root_fd, m.dest_rel, m.bind ? m.source_is_dir : true);
+    if (fd < 0) Fail(plan, kStepMountTarget, errno, i);
+    if (::mount(m.source, FdPath(path, fd), m.fstype, m.flags, m.data) != 0) {
+      // sysfs cannot be mounted without owning the network namespace: bind the host's.
+      if (!(errno == EPERM && m.fstype && strcmp(m.fstype, "sysfs") == 0) ||
+          ::mount("/sys", path, nullptr, MS_BIND | MS_REC, nullptr) != 0)
+        Fail(plan, kStepMount, errno, i);
+    }
+    ::close(fd);
+    if (m.attr_set || m.propagation) {
+      // Re-open: the fd above points below the new mount, this one at its root.
+      int top = OpenInRoot(root_fd, m.dest_rel, 0);
+      if (top < 0) Fail(plan, kStepMountTarget, errno, i);
+      if (m.attr_set &&
+          MountSetattr(top, "", AT_EMPTY_PATH | (m.recursive ? AT_RECURSIVE : 0), m.attr_set) != 0)
+        Fail(plan, kStepMountAttr, errno, i);
+      if (m.propagation && ::mount(nullptr, FdPath(path, top), nullptr, m.propagation, nullptr) != 0)
+        Fail(plan, kStepMountPropagation, errno, i);
+      ::close(top);
+    }
+  }
+}
+
+void MakeDevices(const ChildPlan& plan, int root_fd) {
+  int dev = OpenInRoot(root_fd, "dev", O_DIRECTORY);
+  if (dev < 0) Fail(plan, kStepDevices, errno);
+  char path[40];
+  for (int i = 0; i < plan.n_devices; ++i) {
+    const ChildDevice& d = plan.devices[i];
+    if (mknodat(dev, d.name, d.mode, d.dev) != 0) {
+      if (errno == EEXIST) continue;
+      if (errno != EPERM) Fail(plan, kStepDevices, errno, i);
+      // In a user namespace mknod is not allowed: bind the host's node.
+      int f = openat(dev, d.name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+      if (f < 0) Fail(plan, kStepDevices, errno, i);
+      ::close(f);
+      int target = openat(dev, d.name, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+      if (target < 0 || ::mount(d.host_path, FdPath(path, target), nullptr, MS_BIND, nullptr) != 0)
+        Fail(plan, kStepDevices, errno, i);
+      ::close(target);
+      continue;
+    }
+    if ((d.uid || d.gid) && fchownat(dev, d.name, d.uid, d.gid, AT_SYMLINK_NOFOLLOW) != 0)
+      Fail(plan, kStepDevices, errno, i);
+  }
+  static const char* const kLinks[][2] = {{"/proc/self/fd", "fd"},
+                                          {"/proc/self/fd/0", "stdin"},
+                                          {"/proc/self/fd/1", "stdout"},
+                                          {"/proc/self/fd/2", "stderr"},
+                                          {"pts/ptmx", "ptmx"}};
+  for (const auto& link : kLinks)
+    if (symlinkat(link[0], dev, link[1]) != 0 && errno != EEXIST) Fail(plan, kStepDevices, errno);
+  ::close(dev);
+}
+
+void WriteAll(const ChildPlan& plan, const char* path, const char* value, int32_t step, int i) {
+  int fd = ::open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) Fail(plan, step, errno, i);
+  if (::write(fd, value, strlen(value)) < 0) Fail(plan, step, errno, i);
+  ::close(fd);
+}
+
+void CloseFds(const ChildPlan& plan) {
+  // Keep 0-2, the preserved fds, the sync socket and the exec fifo; close the rest now so that
+  // the container holds no fd of its caller even while it waits for `start`.
+  unsigned keep[2] = {static_cast<unsigned>(plan.sync_fd), static_cast<unsigned>(plan.fifo_fd)};
+  if (keep[0] > keep[1]) {
+    unsigned t = keep[0];
+    keep[0] = keep[1];
+    keep[1] = t;
+  }
+  unsigned next = 3 + static_cast<unsigned>(plan.preserve_fds);
+  for (unsigned k : keep) {
+    if (static_cast<int>(k) < 0 || k < next) continue;
+    if (k > next && syscall(SYS_close_range, next, k - 1, 0) != 0) Fail(plan, kStepCloseFds, errno);
+    next = k + 1;
+  }
+  if (syscall(SYS_close_range, next, ~0U, 0) != 0) Fail(plan, kStepCloseFds, errno);
+}
+
+void SetUserAndCapabilities(const ChildPlan& plan) {
+  if (plan.set_caps) {
+    if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) Fail(plan, kStepCapabilities, errno);
+    for (int c = 0; c <= plan.last_cap; ++c)
+      if (!((plan.cap_bounding >> c) & 1) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0 &&
+          errno != EINVAL)
+        Fail(plan, kStepCapabilities, errno, c);
+  }
+  if (setgroups(static_cast<size_t>(plan.n_groups), plan.groups) != 0 &&
+      !(errno == EPERM && plan.n_groups == 0))
+    Fail(plan, kStepUser, errno);
+  if (setresgid(plan.gid, plan.gid, plan.gid) != 0) Fail(plan, kStepUser, errno);
+  if (setresuid(plan.uid, plan.uid, plan.uid) != 0) Fail(plan, kStepUser, errno);
+  if (!plan.set_caps) return;
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2]{};
+  data[0].effective = static_cast<uint32_t>(plan.cap_effective);
+  data[1].effective = static_cast<uint32_t>(plan.cap_effective >> 32);
+  data[0].permitted = static_cast<uint32_t>(plan.cap_permitted);
+  data[1].permitted = static_cast<uint32_t>(plan.cap_permitted >> 32);
+  data[0].inheritable = static_cast<uint32_t>(plan.cap_inheritable);
+  data[1].inheritable = static_cast<uint32_t>(plan.cap_inheritable >> 32);
+  if (syscall(SYS_capset, &header, data) != 0) Fail(plan, kStepCapabilities, errno);
+  for (int c = 0; c <= plan.last_cap; ++c) {
+    // An ambient capability must be permitted and inheritable; like runc, a set the kernel
+    // refuses is skipped rather than fatal.
+    if (((plan.cap_ambient >> c) & 1) &&
+        prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) != 0 && errno != EPERM &&
+        errno != EINVAL)
+      Fail(plan, kStepCapabilities, errno, c);
+  }
+  prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+}
+
+void ApplySeccomp(const ChildPlan& plan) {
+  if (!plan.seccomp) return;
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, plan.seccomp) != 0)
+    Fail(plan, kStepSeccomp, errno);
+}
+
+}  // namespace
+
+[[noreturn]] void ChildMain(const ChildPlan& plan) {
+  g_report.stamps[kStampStart] = Now();
+  // Die with the creating cvrun until it commits: a SIGKILLed create leaves no process.
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  // The parent's end of the sync socket: closing our copy makes the parent's death an EOF.
+  if (plan.parent_sync_fd >= 0) ::close(plan.parent_sync_fd);
+  umask(0);
+  char byte;
+  if (plan.wait_go && ::read(plan.sync_fd, &byte, 1) != 1) _exit(1);
+
+  for (int i = 0; i < plan.n_join; ++i)
+    if (setns(plan.join_fds[i], plan.join_types[i]) != 0) Fail(plan, kStepSetns, errno, i);
+  if (plan.unshare_cgroupns && unshare(CLONE_NEWCGROUP) != 0) Fail(plan, kStepCgroupNs, errno);
+  if (plan.hostname && sethostname(plan.hostname, strlen(plan.hostname)) != 0)
+    Fail(plan, kStepHostname, errno);
+  if (plan.domainname && setdomainname(plan.domainname, strlen(plan.domainname)) != 0)
+    Fail(plan, kStepHostname, errno);
+  g_report.stamps[kStampNamespaces] = Now();
+
+  // Nothing we mount may propagate back to the host.
+  if (::mount(nullptr, "/", nullptr, plan.root_propagation, nullptr) != 0)
+    Fail(plan, kStepPropagation, errno);
+  if (::mount(plan.rootfs, plan.rootfs, nullptr, MS_BIND | MS_REC, nullptr) != 0)
+    Fail(plan, kStepRootfsBind, errno);
+  int root_fd = ::open(plan.rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0) Fail(plan, kStepRootfsBind, errno);
+  DoMounts(plan, root_fd);
+  if (plan.n_devices) MakeDevices(plan, root_fd);
+  g_report.stamps[kStampMounts] = Now();
+
+  if (fchdir(root_fd) != 0 || syscall(SYS_pivot_root, ".", ".") != 0)
+    Fail(plan, kStepPivotRoot, errno);
+  // The old root is stacked under the new one: detach it.
+  if (umount2(".", MNT_DETACH) != 0 || chdir("/") != 0) Fail(plan, kStepPivotRoot, errno);
+  ::close(root_fd);
+  if (plan.rootfs_propagation &&
+      ::mount(nullptr, "/", nullptr, plan.rootfs_propagation, nullptr) != 0)
+    Fail(plan, kStepPropagation, errno);
+  g_report.stamps[kStampPivot] = Now();
+
+  // From here on every path resolves inside the container's root.
+  for (int i = 0; i < plan.n_sysctl; ++i)
+    WriteAll(plan, plan.sysctl_paths[i], plan.sysctl_values[i], kStepSysctl, i);
+  for (int i = 0; i < plan.n_masked; ++i) {
+    struct stat st;
+    if (stat(plan.masked[i], &st) != 0) {
+      if (errno == ENOENT) continue;
+      Fail(plan, kStepMaskedPath, errno, i);
+    }
+    int r = S_ISDIR(st.st_mode)
+                ? ::mount("tmpfs", plan.masked[i], "tmpfs", MS_RDONLY, "size=0,mode=0500")
+                : ::mount("/dev/null", plan.masked[i], nullptr, MS_BIND, nullptr);
+    if (r != 0) Fail(plan, kStepMaskedPath, errno, i);
+  }
+  for (int i = 0; i < plan.n_readonly; ++i) {
+    const char* p = plan.readonly_paths[i];
+    if (::mount(p, p, nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+      if (errno == ENOENT) continue;
+      Fail(plan, kStepReadonlyPath, errno, i);
+    }
+    if (MountSetattr(AT_FDCWD, p, AT_RECURSIVE, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+                                                    MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC) != 0)
+      Fail(plan, kStepReadonlyPath, errno, i);
+  }
+  if (plan.readonly_root && MountSetattr(AT_FDCWD, "/", 0, MOUNT_ATTR_RDONLY) != 0)
+    Fail(plan, kStepReadonlyRoot, errno);
+
+  if (chdir(plan.cwd) != 0) Fail(plan, kStepCwd, errno);
+  for (int i = 0; i < plan.n_rlimits; ++i)
+    if (setrlimit(static_cast<__rlimit_resource>(plan.rlimit_resources[i]),
+                  &plan.rlimit_values[i]) != 0)
+      Fail(plan, kStepRlimit, errno, i);
+  if (plan.oom_score_adj)
+    WriteAll(plan, "/proc/self/oom_score_adj", plan.oom_score_adj, kStepOomScoreAdj, -1);
+  CloseFds(plan);
+
+  int exec_index = -1;
+  for (int i = 0; i < plan.n_exec_candidates && exec_index < 0; ++i) {
+    struct stat st;
+    if (stat(plan.exec_candidates[i], &st) == 0 && S_ISREG(st.st_mode) &&
+        access(plan.exec_candidates[i], X_OK) == 0)
+      exec_index = i;
+  }
+  if (exec_index < 0) Fail(plan, kStepExecLookup, ENOENT);
+
+  // Without no_new_privs a filter needs CAP_SYS_ADMIN: load it while we still have it.
+  if (!plan.no_new_privileges) ApplySeccomp(plan);
+  SetUserAndCapabilities(plan);
+  if (plan.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    Fail(plan, kStepNoNewPrivileges, errno);
+  if (plan.no_new_privileges) ApplySeccomp(plan);
+  umask(static_cast<mode_t>(plan.umask));
+
+  g_report.stamps[kStampReady] = Now();
+  g_report.ok = 1;
+  g_report.step = kStepNone;
+  if (::write(plan.sync_fd, &g_report, sizeof g_report) != sizeof g_report) _exit(1);
+  // Wait for the commit: the state is on disk. EOF means our creator died: give up.
+  if (::read(plan.sync_fd, &byte, 1) != 1) _exit(1);
+  prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  ::close(plan.sync_fd);
+  if (plan.fifo_fd >= 0) {
+    // `cvrun start` writes one byte.
+    while (::read(plan.fifo_fd, &byte, 1) < 0 && errno == EINTR) {
+    }
+    ::close(plan.fifo_fd);
+  }
+  execve(plan.exec_candidates[exec_index], plan.argv, plan.envp);
+  rawlog::Write2(2, "cvrun: exec failed: ", plan.exec_candidates[exec_index]);
+  _exit(127);
+}
+
+}  // namespace cvb::runtime

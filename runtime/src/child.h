@@ -1,0 +1,138 @@
+// What the container's init does between clone3 and execve. Everything it needs is computed
+// by the parent into a ChildPlan of plain arrays and C strings before clone3, so the child
+// allocates nothing: it only makes system calls and reports a failure as (step, errno, index)
+// through the sync socket.
+#pragma once
+
+#include <linux/filter.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <cstdint>
+
+namespace cvb::runtime {
+
+enum ChildStep : int32_t {
+  kStepNone = 0,
+  kStepSync,
+  kStepSetns,
+  kStepCgroupNs,
+  kStepHostname,
+  kStepPropagation,
+  kStepRootfsBind,
+  kStepMountTarget,
+  kStepMount,
+  kStepMountAttr,
+  kStepMountPropagation,
+  kStepDevices,
+  kStepPivotRoot,
+  kStepSysctl,
+  kStepMaskedPath,
+  kStepReadonlyPath,
+  kStepReadonlyRoot,
+  kStepCwd,
+  kStepRlimit,
+  kStepOomScoreAdj,
+  kStepCloseFds,
+  kStepExecLookup,
+  kStepSeccomp,
+  kStepUser,
+  kStepCapabilities,
+  kStepNoNewPrivileges,
+  kStepConsole,
+};
+const char* ChildStepName(int32_t step);
+
+// Child timestamps (CLOCK_MONOTONIC ns), reported with the ready message.
+enum ChildStamp { kStampStart, kStampNamespaces, kStampMounts, kStampPivot, kStampReady, kStamps };
+
+struct ChildReport {
+  int32_t ok;     // 1: ready to exec, 0: failed
+  int32_t step;   // ChildStep
+  int32_t err;    // errno
+  int32_t index;  // which mount / path / namespace, or -1
+  int64_t stamps[kStamps];
+};
+
+struct ChildMount {
+  const char* source;
+  const char* fstype;    // nullptr for bind
+  const char* data;      // nullptr when none
+  const char* dest_rel;  // destination relative to the rootfs, no leading '/'
+  unsigned long flags;
+  unsigned long propagation;  // MS_PRIVATE|MS_REC ... or 0
+  uint64_t attr_set;          // MOUNT_ATTR_* applied after a bind mount
+  bool bind;
+  bool recursive;
+  bool source_is_dir;
+  bool dev_tmpfs;  // this is /dev: default devices go here
+};
+
+struct ChildDevice {
+  const char* name;  // relative to /dev
+  mode_t mode;       // S_IFCHR|0666 ...
+  dev_t dev;
+  uid_t uid;
+  gid_t gid;
+  const char* host_path;  // bind-mounted when mknod is not allowed (user namespaces)
+};
+
+struct ChildPlan {
+  int sync_fd = -1;
+  int parent_sync_fd = -1;
+  int fifo_fd = -1;  // -1 for `run`: exec right after the commit
+  pid_t parent_pid = 0;
+  bool wait_go = false;
+
+  int join_fds[8];
+  int join_types[8];
+  int n_join = 0;
+  bool unshare_cgroupns = false;
+  const char* hostname = nullptr;
+  const char* domainname = nullptr;
+
+  const char* rootfs = nullptr;
+  unsigned long root_propagation = 0;  // applied to "/" before anything (MS_SLAVE|MS_REC)
+  unsigned long rootfs_propagation = 0;  // linux.rootfsPropagation, after pivot_root
+  const ChildMount* mounts = nullptr;
+  int n_mounts = 0;
+  const ChildDevice* devices = nullptr;
+  int n_devices = 0;
+  bool readonly_root = false;
+  const char* const* masked = nullptr;
+  int n_masked = 0;
+  const char* const* readonly_paths = nullptr;
+  int n_readonly = 0;
+  const char* const* sysctl_paths = nullptr;
+  const char* const* sysctl_values = nullptr;
+  int n_sysctl = 0;
+
+  const char* cwd = "/";
+  const int* rlimit_resources = nullptr;
+  const struct rlimit* rlimit_values = nullptr;
+  int n_rlimits = 0;
+  const char* oom_score_adj = nullptr;  // decimal text or nullptr
+  int umask = 022;
+
+  uid_t uid = 0;
+  gid_t gid = 0;
+  const gid_t* groups = nullptr;
+  int n_groups = 0;
+  bool set_caps = true;
+  int last_cap = 40;
+  uint64_t cap_bounding = 0, cap_effective = 0, cap_permitted = 0, cap_inheritable = 0,
+           cap_ambient = 0;
+  bool no_new_privileges = false;
+  const sock_fprog* seccomp = nullptr;
+
+  int preserve_fds = 0;
+  const char* const* exec_candidates = nullptr;
+  int n_exec_candidates = 0;
+  char* const* argv = nullptr;
+  char* const* envp = nullptr;
+};
+
+// Never returns: execs the container's process or _exits.
+[[noreturn]] void ChildMain(const ChildPlan& plan);
+
+}  // namespace cvb::runtime

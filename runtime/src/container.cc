@@ -1,0 +1,617 @@
+#include "cvb/runtime/container.h"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+#include "cgroup/manager.h"
+#include "child.h"
+#include "cvb/common/clock.h"
+#include "cvb/common/file.h"
+#include "cvb/common/unique_fd.h"
+#include "cvb/runtime/spec.h"
+#include "hooks.h"
+#include "mounts.h"
+#include "namespaces.h"
+#include "security.h"
+#include "sys/sys.h"
+
+namespace cvb::runtime {
+namespace {
+
+int64_t Us(int64_t from_ns, int64_t to_ns) { return (to_ns - from_ns) / 1000; }
+
+std::string AbsolutePath(const std::string& path) {
+  char buf[PATH_MAX];
+  if (::realpath(path.c_str(), buf)) return buf;
+  return path;
+}
+
+// Everything the child's plan points into; lives in the parent until the child has exec'd or
+// died (the child has its own copy-on-write image of it).
+struct PlanStorage {
+  std::vector<PlannedMount> mounts;
+  std::vector<ChildMount> child_mounts;
+  std::vector<PlannedDevice> devices;
+  std::vector<ChildDevice> child_devices;
+  std::vector<const char*> masked, readonly, sysctl_paths, sysctl_values;
+  std::vector<std::string> sysctl_path_strings;
+  std::vector<int> rlimit_resources;
+  std::vector<struct rlimit> rlimit_values;
+  std::vector<gid_t> groups;
+  std::vector<std::string> exec_candidates;
+  std::vector<const char*> exec_candidate_ptrs;
+  std::vector<std::string> args, env;
+  std::vector<char*> argv, envp;
+  std::string oom_score_adj;
+  SeccompProgram seccomp;
+  std::vector<UniqueFd> join_fds;
+};
+
+std::vector<std::string> ExecCandidates(const Spec& spec) {
+  const std::string& arg0 = spec.process.args[0];
+  if (arg0.find('/') != std::string::npos) return {arg0};
+  std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (const auto& e : spec.process.env)
+    if (e.rfind("PATH=", 0) == 0) path = e.substr(5);
+  std::vector<std::string> out;
+  for (const auto& dir : Split(path, ':'))
+    if (dir[0] == '/') out.push_back(dir + "/" + arg0);
+  return out;
+}
+
+unsigned long PropagationFlags(const std::string& name) {
+  return ParseMountOptions({name}).propagation;
+}
+
+std::string ChildErrorMessage(const ChildReport& r, const Spec& spec, const PlanStorage& plan) {
+  std::string what = ChildStepName(r.step);
+  if (r.index >= 0) {
+    switch (r.step) {
+      case kStepMountTarget:
+      case kStepMount:
+      case kStepMountAttr:
+      case kStepMountPropagation:
+        if (r.index < static_cast<int>(plan.mounts.size()))
+          what += " mounts[" + std::to_string(r.index) + "] " + plan.mounts[r.index].source +
+                  " on " + plan.mounts[r.index].destination;
+        break;
+      case kStepMaskedPath:
+        what += " linux.maskedPaths[" + std::to_string(r.index) + "] " + plan.masked[r.index];
+        break;
+      case kStepReadonlyPath:
+        what += " linux.readonlyPaths[" + std::to_string(r.index) + "] " + plan.readonly[r.index];
+        break;
+      case kStepSysctl:
+        what += " " + plan.sysctl_path_strings[r.index];
+        break;
+      case kStepRlimit:
+        what += " process.rlimits[" + std::to_string(r.index) + "] " +
+                spec.process.rlimits[r.index].type;
+        break;
+      case kStepSetns:
+        what += " linux.namespaces path";
+        break;
+      case kStepDevices:
+        if (r.index < static_cast<int>(plan.devices.size()))
+          what += " /dev/" + plan.devices[r.index].name;
+        break;
+      default:
+        break;
+    }
+  }
+  if (r.step == kStepCwd) what += " " + spec.process.cwd;
+  if (r.step == kStepExecLookup)
+    return "exec: \"" + spec.process.args[0] + "\": executable file not found in the container";
+  return "container init: " + what + ": " + strerror(r.err);
+}
+
+// Undoes a create that did not finish: kills the init, removes cgroups and the state entry.
+class CreateTransaction {
+ public:
+  CreateTransaction(StateStore& store, std::string id) : store_(store), id_(std::move(id)) {}
+  ~CreateTransaction() {
+    if (committed_) return;
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      int status;
+      while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+      }
+    }
+    if (!cgroup_created_.empty()) {
+      cgroup::KillAll(sys::RealSys(), cgroup_leaves_, SIGKILL);
+      (void)cgroup::Remove(sys::RealSys(), cgroup_created_);
+    }
+    if (!pid_file_.empty()) ::unlink(pid_file_.c_str());
+    (void)store_.Remove(id_);
+  }
+  void SetPid(pid_t pid) { pid_ = pid; }
+  void SetCgroups(const std::vector<std::string>& leaves, const std::vector<std::string>& created) {
+    cgroup_leaves_ = leaves;
+    cgroup_created_ = created;
+  }
+  void SetPidFile(const std::string& path) { pid_file_ = path; }
+  void Commit() { committed_ = true; }
+
+ private:
+  StateStore& store_;
+  std::string id_;
+  pid_t pid_ = -1;
+  std::vector<std::string> cgroup_leaves_, cgroup_created_;
+  std::string pid_file_;
+  bool committed_ = false;
+};
+
+pid_t Clone3(uint64_t flags, int cgroup_fd, int* pidfd) {
+  clone_args args{};
+  args.flags = flags | CLONE_PIDFD;
+  args.pidfd = reinterpret_cast<uint64_t>(pidfd);
+  args.exit_signal = SIGCHLD;
+  if (cgroup_fd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<uint64_t>(cgroup_fd);
+  }
+  return static_cast<pid_t>(syscall(SYS_clone3, &args, sizeof args));
+}
+
+Result<void> WriteIdMap(pid_t pid, const char* file, const std::vector<IdMapping>& maps) {
+  std::string text;
+  for (const auto& m : maps)
+    text += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " +
+            std::to_string(m.size) + "\n";
+  std::string path = "/proc/" + std::to_string(pid) + "/" + file;
+  return sys::RealSys().WriteFile(path, text);
+}
+
+bool WaitForExit(pid_t pid, uint64_t start_time, int timeout_ms) {
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) return errno == ESRCH;
+  UniqueFd owner(pidfd);
+  // The pid may have been reused between our check and pidfd_open.
+  if (ProcessStartTime(pid) != start_time) return true;
+  pollfd p{pidfd, POLLIN, 0};
+  return poll(&p, 1, timeout_ms) == 1;
+}
+
+}  // namespace
+
+Runtime::Runtime(RuntimeOptions options) : options_(std::move(options)), store_(options_.root) {
+  if (options_.start_ns == 0) options_.start_ns = MonotonicNs();
+}
+
+Result<pid_t> Runtime::CreateContainer(const CreateOptions& opts, bool run_mode) {
+  const int64_t t_start = options_.start_ns;
+  timings_ = PhaseTimings{run_mode ? "run" : "create", opts.id, 0, {}};
+  CVB_TRY(ValidateId(opts.id));
+  std::string bundle = AbsolutePath(opts.bundle);
+  CVB_ASSIGN_OR_RETURN(Spec spec, LoadSpec(bundle));
+  if (spec.process.terminal)
+    return Failure("process.terminal: terminals are not supported by cvrun yet");
+  const int64_t t_spec = MonotonicNs();
+
+  CVB_TRY(store_.Reserve(opts.id));
+  CreateTransaction tx(store_, opts.id);
+
+  // --- plan (parent side: all allocation happens here) ---
+  PlanStorage ps;
+  CVB_ASSIGN_OR_RETURN(NamespacePlan ns, PlanNamespaces(spec));
+  CVB_ASSIGN_OR_RETURN(cgroup::Host host, cgroup::DetectHost(sys::RealSys()));
+  CVB_ASSIGN_OR_RETURN(ps.mounts, PlanMounts(spec, host.mode == cgroup::Host::Mode::kV2));
+  ps.child_mounts = ToChildMounts(ps.mounts);
+  bool dev_tmpfs = false;
+  for (const auto& m : ps.mounts) dev_tmpfs |= m.dev_tmpfs;
+  if (dev_tmpfs) {
+    ps.devices = PlanDevices(spec);
+    for (const auto& d : ps.devices)
+      ps.child_devices.push_back(
+          {d.name.c_str(), d.mode, d.dev, d.uid, d.gid, d.host_path.c_str()});
+  }
+  for (const auto& p : spec.linux.masked_paths) ps.masked.push_back(p.c_str());
+  for (const auto& p : spec.linux.readonly_paths) ps.readonly.push_back(p.c_str());
+  for (const auto& [key, value] : spec.linux.sysctl) {
+    std::string path = "/proc/sys/" + key;
+    for (size_t i = 10; i < path.size(); ++i)
+      if (path[i] == '.') path[i] = '/';
+    ps.sysctl_path_strings.push_back(path);
+  }
+  {
+    size_t i = 0;
+    for (const auto& [key, value] : spec.linux.sysctl) {
+      ps.sysctl_paths.push_back(ps.sysctl_path_strings[i++].c_str());
+      ps.sysctl_values.push_back(value.c_str());
+    }
+  }
+  for (const auto& r : spec.process.rlimits) {
+    ps.rlimit_resources.push_back(r.resource);
+    ps.rlimit_values.push_back({r.soft, r.hard});
+  }
+  for (gid_t g : spec.process.user.additional_gids) ps.groups.push_back(g);
+  ps.exec_candidates = ExecCandidates(spec);
+  for (const auto& c : ps.exec_candidates) ps.exec_candidate_ptrs.push_back(c.c_str());
+  ps.args = spec.process.args;
+  ps.env = spec.process.env;
+  for (auto& a : ps.args) ps.argv.push_back(a.data());
+  ps.argv.push_back(nullptr);
+  for (auto& e : ps.env) ps.envp.push_back(e.data());
+  ps.envp.push_back(nullptr);
+  if (spec.process.oom_score_adj) ps.oom_score_adj = std::to_string(*spec.process.oom_score_adj);
+  CVB_ASSIGN_OR_RETURN(CapabilityMasks caps, ComputeCapabilities(spec.process.capabilities));
+  const sock_fprog* seccomp = nullptr;
+  if (spec.linux.seccomp) {
+    CVB_ASSIGN_OR_RETURN(ps.seccomp, CompileSeccomp(*spec.linux.seccomp));
+    seccomp = ps.seccomp.program();
+  }
+  for (const auto& join : ns.joins) {
+    UniqueFd fd(::open(join.path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return ErrnoError("linux.namespaces: open " + join.path);
+    ps.join_fds.push_back(std::move(fd));
+  }
+  const int64_t t_plan = MonotonicNs();
+
+  // --- cgroups ---
+  std::string cgroups_path = spec.linux.cgroups_path.empty()
+                                 ? cgroup::DefaultCgroupsPath(opts.id)
+                                 : spec.linux.cgroups_path;
+  CVB_ASSIGN_OR_RETURN(auto manager, cgroup::MakeManager(sys::RealSys(), host, cgroups_path));
+  auto created = manager->Create(spec.linux.resources);
+  tx.SetCgroups(manager->leaves(), manager->created());
+  if (!created.ok()) return created.error();
+
+  State state;
+  state.id = opts.id;
+  state.creator_pid = getpid();
+  state.bundle = bundle;
+  state.rootfs = spec.root.path;
+  state.created = Rfc3339Now();
+  state.cgroup_mode = cgroup::ModeName(host.mode);
+  state.cgroup_leaves = manager->leaves();
+  state.cgroup_created = manager->created();
+  state.annotations = spec.annotations;
+  state.has_poststart = !spec.hooks.poststart.empty();
+  state.has_poststop = !spec.hooks.poststop.empty();
+  // Saved before clone: a cvrun killed from here on leaves a state entry that names its
+  // cgroups, so `delete --force` can remove them.
+  CVB_TRY(store_.Save(state));
+  const int64_t t_cgroup = MonotonicNs();
+
+  // --- sync socket, exec fifo ---
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+    return ErrnoError("socketpair");
+  UniqueFd parent_sock(sv[0]), child_sock(sv[1]);
+  UniqueFd fifo;
+  if (!run_mode) {
+    std::string fifo_path = store_.FifoPath(opts.id);
+    if (mkfifo(fifo_path.c_str(), 0600) != 0) return ErrnoError("mkfifo " + fifo_path);
+    // Read-write: the init blocks in read() until `start` writes, never sees EOF.
+    fifo.reset(::open(fifo_path.c_str(), O_RDWR | O_CLOEXEC));
+    if (!fifo) return ErrnoError("open " + fifo_path);
+  }
+
+  ChildPlan plan;
+  plan.sync_fd = child_sock.get();
+  plan.parent_sync_fd = parent_sock.get();
+  plan.fifo_fd = fifo.get();
+  plan.parent_pid = getpid();
+  plan.wait_go = ns.new_user || ns.new_cgroup;
+  plan.n_join = static_cast<int>(ns.joins.size());
+  for (int i = 0; i < plan.n_join; ++i) {
+    plan.join_fds[i] = ps.join_fds[i].get();
+    plan.join_types[i] = ns.joins[i].type;
+  }
+  plan.hostname = spec.hostname.empty() ? nullptr : spec.hostname.c_str();
+  plan.domainname = spec.domainname.empty() ? nullptr : spec.domainname.c_str();
+  plan.rootfs = spec.root.path.c_str();
+  plan.root_propagation = MS_SLAVE | MS_REC;
+  if (spec.linux.rootfs_propagation.find("private") != std::string::npos)
+    plan.root_propagation = MS_PRIVATE | MS_REC;
+  plan.rootfs_propagation = spec.linux.rootfs_propagation.empty()
+                                ? 0
+                                : PropagationFlags(spec.linux.rootfs_propagation);
+  plan.mounts = ps.child_mounts.data();
+  plan.n_mounts = static_cast<int>(ps.child_mounts.size());
+  plan.devices = ps.child_devices.data();
+  plan.n_devices = static_cast<int>(ps.child_devices.size());
+  plan.readonly_root = spec.root.readonly;
+  plan.masked = ps.masked.data();
+  plan.n_masked = static_cast<int>(ps.masked.size());
+  plan.readonly_paths = ps.readonly.data();
+  plan.n_readonly = static_cast<int>(ps.readonly.size());
+  plan.sysctl_paths = ps.sysctl_paths.data();
+  plan.sysctl_values = ps.sysctl_values.data();
+  plan.n_sysctl = static_cast<int>(ps.sysctl_paths.size());
+  plan.cwd = spec.process.cwd.c_str();
+  plan.rlimit_resources = ps.rlimit_resources.data();
+  plan.rlimit_values = ps.rlimit_values.data();
+  plan.n_rlimits = static_cast<int>(ps.rlimit_values.size());
+  plan.oom_score_adj = ps.oom_score_adj.empty() ? nullptr : ps.oom_score_adj.c_str();
+  plan.umask = static_cast<int>(spec.process.user.umask.value_or(022));
+  plan.uid = spec.process.user.uid;
+  plan.gid = spec.process.user.gid;
+  plan.groups = ps.groups.data();
+  plan.n_groups = static_cast<int>(ps.groups.size());
+  plan.set_caps = true;
+  plan.last_cap = caps.last_cap;
+  plan.cap_bounding = caps.bounding;
+  plan.cap_effective = caps.effective;
+  plan.cap_permitted = caps.permitted;
+  plan.cap_inheritable = caps.inheritable;
+  plan.cap_ambient = caps.ambient;
+  plan.no_new_privileges = spec.process.no_new_privileges;
+  plan.seccomp = seccomp;
+  plan.preserve_fds = opts.preserve_fds;
+  plan.exec_candidates = ps.exec_candidate_ptrs.data();
+  plan.n_exec_candidates = static_cast<int>(ps.exec_candidate_ptrs.size());
+  plan.argv = ps.argv.data();
+  plan.envp = ps.envp.data();
+
+  if (!ns.pid_path.empty()) {
+    UniqueFd pidns(::open(ns.pid_path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!pidns || setns(pidns.get(), CLONE_NEWPID) != 0)
+      return ErrnoError("linux.namespaces: join pid namespace " + ns.pid_path);
+  }
+
+  // --- clone ---
+  const int64_t t_clone0 = MonotonicNs();
+  int pidfd_raw = -1;
+  bool joined_by_clone = manager->CloneIntoFd() >= 0;
+  pid_t pid = Clone3(ns.clone_flags, manager->CloneIntoFd(), &pidfd_raw);
+  if (pid < 0 && joined_by_clone) {
+    // The kernel refused CLONE_INTO_CGROUP (old kernel, or a threaded cgroup): join later.
+    joined_by_clone = false;
+    pid = Clone3(ns.clone_flags, -1, &pidfd_raw);
+  }
+  if (pid == 0) ChildMain(plan);
+  if (pid < 0) return ErrnoError("clone3");
+  const int64_t t_clone1 = MonotonicNs();
+  UniqueFd pidfd(pidfd_raw);
+  tx.SetPid(pid);
+  child_sock.reset();
+
+  // --- parent's part: id maps, cgroup placement, go ---
+  if (ns.new_user) {
+    CVB_TRY(WriteIdMap(pid, "uid_map", spec.linux.uid_mappings));
+    CVB_TRY(WriteIdMap(pid, "gid_map", spec.linux.gid_mappings));
+  }
+  if (joined_by_clone) {
+    // Only the directories the clone did not cover (v1 controllers on hybrid hosts).
+    CVB_TRY(manager->AddProcess(pid));
+  } else {
+    for (const auto& leaf : manager->leaves())
+      CVB_TRY(sys::RealSys().WriteFile(leaf + "/cgroup.procs", std::to_string(pid)));
+  }
+  const int64_t t_join = MonotonicNs();
+  if (plan.wait_go && ::write(parent_sock.get(), "g", 1) != 1) return ErrnoError("sync: go");
+
+  ChildReport report{};
+  ssize_t n;
+  while ((n = ::read(parent_sock.get(), &report, sizeof report)) < 0 && errno == EINTR) {
+  }
+  const int64_t t_ready = MonotonicNs();
+  if (n != sizeof report) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    tx.SetPid(-1);
+    return Failure("container init died before it was ready (" +
+                   std::string(WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
+                                                   : "exit " + std::to_string(WEXITSTATUS(status))) +
+                   ")");
+  }
+  if (!report.ok) return Failure(ChildErrorMessage(report, spec, ps));
+
+  // --- state, pid file, hooks, commit ---
+  state.pid = pid;
+  state.pid_start_time = ProcessStartTime(pid);
+  state.creator_pid = 0;
+  CVB_TRY(store_.Save(state));
+  if (!opts.pid_file.empty()) {
+    std::string pid_file = AbsolutePath(opts.pid_file.substr(0, opts.pid_file.rfind('/') + 1)) +
+                           "/" + opts.pid_file.substr(opts.pid_file.rfind('/') + 1);
+    if (opts.pid_file.find('/') == std::string::npos) pid_file = opts.pid_file;
+    tx.SetPidFile(pid_file);
+    CVB_TRY(WriteFileAtomic(pid_file, std::to_string(pid), 0644));
+  }
+  const int64_t t_state = MonotonicNs();
+  if (!spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty() ||
+      !spec.hooks.create_container.empty()) {
+    std::string json = state.OciJson(Status::kCreated);
+    CVB_TRY(RunHooks(spec.hooks.prestart, "prestart", json));
+    CVB_TRY(RunHooks(spec.hooks.create_runtime, "createRuntime", json));
+    CVB_TRY(RunHooks(spec.hooks.create_container, "createContainer", json));
+  }
+  const int64_t t_hooks = MonotonicNs();
+  if (::write(parent_sock.get(), "c", 1) != 1) return ErrnoError("sync: commit");
+  tx.Commit();
+  const int64_t t_commit = MonotonicNs();
+
+  const int64_t* st = report.stamps;
+  timings_.pid = pid;
+  timings_.us = {{"spec", Us(t_start, t_spec)},
+                 {"plan", Us(t_spec, t_plan)},
+                 {"cgroup", Us(t_plan, t_cgroup)},
+                 {"clone", Us(t_clone0, t_clone1)},
+                 {"namespaces", Us(st[kStampStart], st[kStampNamespaces])},
+                 {"mounts", Us(st[kStampNamespaces], st[kStampMounts])},
+                 {"pivot_root", Us(st[kStampMounts], st[kStampPivot])},
+                 {"finalize", Us(st[kStampPivot], st[kStampReady])},
+                 {"cgroup_join", Us(t_clone1, t_join)},
+                 {"ready_wait", Us(t_clone1, t_ready)},
+                 {"state", Us(t_ready, t_state)},
+                 {"hooks", Us(t_state, t_hooks)},
+                 {"total", Us(t_start, t_commit)}};
+  return pid;
+}
+
+Result<pid_t> Runtime::Create(const CreateOptions& options) {
+  auto pid = CreateContainer(options, /*run_mode=*/false);
+  if (pid.ok()) Log::Get().Phases(timings_);
+  return pid;
+}
+
+Result<void> Runtime::Start(const std::string& id) {
+  CVB_ASSIGN_OR_RETURN(State state, store_.Load(id));
+  Status status = store_.StatusOf(state);
+  if (status != Status::kCreated)
+    return Failure("container " + id + " is " + StatusName(status) + ", not created");
+  std::string fifo_path = store_.FifoPath(id);
+  UniqueFd fifo(::open(fifo_path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fifo) {
+    if (errno == ENXIO) return Failure("container " + id + ": its init is gone");
+    return ErrnoError("start: open " + fifo_path);
+  }
+  if (::write(fifo.get(), "s", 1) != 1) return ErrnoError("start: write " + fifo_path);
+  fifo.reset();
+  state.started = true;
+  CVB_TRY(store_.Save(state));
+  ::unlink(fifo_path.c_str());
+  if (state.has_poststart) {
+    auto spec = LoadSpec(state.bundle);
+    if (spec.ok()) {
+      auto r = RunHooks(spec->hooks.poststart, "poststart", state.OciJson(Status::kRunning));
+      if (!r.ok()) Log::Get().Warn(r.error().message());
+    }
+  }
+  return Ok();
+}
+
+namespace {
+pid_t g_forward_pid = 0;
+void ForwardSignal(int sig) {
+  if (g_forward_pid > 0) ::kill(g_forward_pid, sig);
+}
+}  // namespace
+
+Result<int> Runtime::Run(const CreateOptions& options, bool detach) {
+  // Signals sent to cvrun while it waits go to the container.
+  CVB_ASSIGN_OR_RETURN(pid_t pid, CreateContainer(options, /*run_mode=*/true));
+  State state;
+  if (auto s = store_.Load(options.id); s.ok()) state = *s;
+  state.started = true;
+  (void)store_.Save(state);
+  if (detach) {
+    Log::Get().Phases(timings_);
+    return 0;
+  }
+  g_forward_pid = pid;
+  struct sigaction sa {};
+  sa.sa_handler = ForwardSignal;
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaction(sig, &sa, nullptr);
+  const int64_t t_wait0 = MonotonicNs();
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return ErrnoError("waitpid");
+  }
+  g_forward_pid = 0;
+  const int64_t t_wait1 = MonotonicNs();
+  CVB_TRY(Delete(options.id, /*force=*/true));
+  const int64_t t_done = MonotonicNs();
+  timings_.us.push_back({"wait", Us(t_wait0, t_wait1)});
+  timings_.us.push_back({"cleanup", Us(t_wait1, t_done)});
+  timings_.us.push_back({"run_total", Us(options_.start_ns, t_done)});
+  Log::Get().Phases(timings_);
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return 128 + WTERMSIG(status);
+}
+
+Result<std::string> Runtime::StateJson(const std::string& id) {
+  CVB_ASSIGN_OR_RETURN(State state, store_.Load(id));
+  return state.OciJson(store_.StatusOf(state));
+}
+
+Result<void> Runtime::Kill(const std::string& id, int sig, bool all) {
+  CVB_ASSIGN_OR_RETURN(State state, store_.Load(id));
+  Status status = store_.StatusOf(state);
+  if (status != Status::kCreated && status != Status::kRunning)
+    return Failure("container " + id + " is not running");
+  if (all) {
+    cgroup::KillAll(sys::RealSys(), state.cgroup_leaves, sig);
+    return Ok();
+  }
+  if (::kill(state.pid, sig) != 0) return ErrnoError("kill container " + id);
+  return Ok();
+}
+
+Result<void> Runtime::Delete(const std::string& id, bool force) {
+  CVB_ASSIGN_OR_RETURN(State state, store_.Load(id));
+  Status status = store_.StatusOf(state);
+  if (status == Status::kCreating && !force)
+    return Failure("container " + id + " is being created; use --force");
+  if (status == Status::kRunning && !force)
+    return Failure("container " + id + " is running; stop it first or use --force");
+  if (status == Status::kCreated || status == Status::kRunning) {
+    cgroup::KillAll(sys::RealSys(), state.cgroup_leaves, SIGKILL);
+    ::kill(state.pid, SIGKILL);
+    if (!WaitForExit(state.pid, state.pid_start_time, 5000))
+      return Failure("container " + id + ": init " + std::to_string(state.pid) +
+                     " did not die after SIGKILL");
+  }
+  // Stray processes (no pid namespace, or a crash mid-create) go with the cgroup.
+  if (!state.cgroup_leaves.empty() && !cgroup::Pids(sys::RealSys(), state.cgroup_leaves).empty())
+    cgroup::KillAll(sys::RealSys(), state.cgroup_leaves, SIGKILL);
+  CVB_TRY(cgroup::Remove(sys::RealSys(), state.cgroup_created));
+  if (state.has_poststop) {
+    auto spec = LoadSpec(state.bundle);
+    if (spec.ok()) {
+      auto r = RunHooks(spec->hooks.poststop, "poststop", state.OciJson(Status::kStopped));
+      if (!r.ok()) Log::Get().Warn(r.error().message());
+    }
+  }
+  return store_.Remove(id);
+}
+
+Result<std::vector<ContainerInfo>> Runtime::List() {
+  std::vector<ContainerInfo> out;
+  for (const auto& id : store_.List()) {
+    auto s = store_.Load(id);
+    if (!s.ok()) continue;
+    out.push_back({*s, store_.StatusOf(*s)});
+  }
+  return out;
+}
+
+Result<std::vector<pid_t>> Runtime::Ps(const std::string& id) {
+  CVB_ASSIGN_OR_RETURN(State state, store_.Load(id));
+  auto pids = cgroup::Pids(sys::RealSys(), state.cgroup_leaves);
+  if (pids.empty() && store_.StatusOf(state) != Status::kStopped) pids.push_back(state.pid);
+  return pids;
+}
+
+Result<int> ParseSignal(std::string_view name) {
+  std::string s(name);
+  if (s.empty()) return Failure("empty signal name");
+  bool numeric = true;
+  for (char c : s) numeric &= c >= '0' && c <= '9';
+  if (numeric) {
+    long v = strtol(s.c_str(), nullptr, 10);
+    if (v < 1 || v >= NSIG) return Failure("unknown signal \"" + s + "\"");
+    return static_cast<int>(v);
+  }
+  for (auto& c : s) c = static_cast<char>(toupper(c));
+  if (s.rfind("SIG", 0) == 0) s = s.substr(3);
+  for (int sig = 1; sig < SIGRTMIN; ++sig) {
+    const char* abbrev = sigabbrev_np(sig);
+    if (abbrev && s == abbrev) return sig;
+  }
+  if (s == "RTMIN") return SIGRTMIN;
+  if (s == "RTMAX") return SIGRTMAX;
+  if (s.rfind("RTMIN+", 0) == 0 || s.rfind("RTMAX-", 0) == 0) {
+    int off = atoi(s.c_str() + 6);
+    int sig = s[2] == 'M' && s[3] == 'I' ? SIGRTMIN + off : SIGRTMAX - off;
+    if (off >= 0 && sig >= SIGRTMIN && sig <= SIGRTMAX) return sig;
+  }
+  return Failure("unknown signal \"" + std::string(name) + "\"");
+}
+
+}  // namespace cvb::runtime

@@ -1,0 +1,17 @@
+// OCI hooks: each runs with the container's state JSON on stdin, its own args and env, and an
+// optional timeout; a failing prestart/createRuntime/createContainer/startContainer hook fails
+// the operation, poststart/poststop failures are logged only.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cvb/common/result.h"
+#include "cvb/runtime/spec.h"
+
+namespace cvb::runtime {
+
+Result<void> RunHooks(const std::vector<Hook>& hooks, const std::string& kind,
+                      const std::string& state_json);
+
+}  // namespace cvb::runtime

@@ -1,0 +1,60 @@
+// Mount planning (parent side, unit-testable): spec mounts → flags, data, propagation and the
+// attributes to set after a bind; the child (child.cc) only executes the plan.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "child.h"
+#include "cvb/common/result.h"
+#include "cvb/runtime/spec.h"
+
+namespace cvb::runtime {
+
+struct MountOptions {
+  unsigned long flags = 0;        // MS_* for mount(2)
+  unsigned long propagation = 0;  // MS_PRIVATE|MS_REC ...
+  uint64_t attr_set = 0;          // MOUNT_ATTR_* to set on a bind mount afterwards
+  std::string data;               // the rest, comma-joined (mode=755,size=65536k)
+  bool bind = false;
+  bool recursive = false;
+};
+
+// Splits OCI mount options into flags, propagation and filesystem data.
+MountOptions ParseMountOptions(const std::vector<std::string>& options);
+
+struct PlannedMount {
+  std::string source;
+  std::string fstype;
+  std::string data;
+  std::string destination;  // as in the spec, cleaned
+  std::string dest_rel;     // relative to the rootfs
+  MountOptions options;
+  bool source_is_dir = true;
+  bool dev_tmpfs = false;
+};
+
+// "/a//b/./c/" → "a/b/c". ".." components are kept: they are resolved inside the rootfs by
+// openat2(RESOLVE_IN_ROOT) and cannot climb out of it.
+std::string RelativeInRoot(const std::string& path);
+
+// Plans every spec mount; checks bind sources exist (errors name mounts[i].source).
+// host_cgroup_v2: how a "cgroup" mount is made (cgroup2 on v2 hosts, an empty read-only tmpfs
+// elsewhere).
+Result<std::vector<PlannedMount>> PlanMounts(const Spec& spec, bool host_cgroup_v2);
+
+// Points the child's array at the planned strings (which must outlive it).
+std::vector<ChildMount> ToChildMounts(const std::vector<PlannedMount>& planned);
+
+// The standard devices of a default /dev plus linux.devices.
+struct PlannedDevice {
+  std::string name;  // under /dev
+  mode_t mode;
+  dev_t dev;
+  uid_t uid;
+  gid_t gid;
+  std::string host_path;
+};
+std::vector<PlannedDevice> PlanDevices(const Spec& spec);
+
+}  // namespace cvb::runtime

@@ -1,0 +1,46 @@
+#include "namespaces.h"
+
+#include <sched.h>
+
+namespace cvb::runtime {
+
+int NamespaceFlag(const std::string& type) {
+  if (type == "pid") return CLONE_NEWPID;
+  if (type == "network") return CLONE_NEWNET;
+  if (type == "mount") return CLONE_NEWNS;
+  if (type == "ipc") return CLONE_NEWIPC;
+  if (type == "uts") return CLONE_NEWUTS;
+  if (type == "user") return CLONE_NEWUSER;
+  if (type == "cgroup") return CLONE_NEWCGROUP;
+  return 0;
+}
+
+Result<NamespacePlan> PlanNamespaces(const Spec& spec) {
+  NamespacePlan plan;
+  const Namespace* mnt = spec.FindNamespace("mount");
+  if (!mnt) return Failure("linux.namespaces: cvrun needs a mount namespace (pivot_root)");
+  if (!mnt->path.empty())
+    return Failure("linux.namespaces: joining a mount namespace by path is not supported");
+  // The user namespace is joined first so that the others are joined with its credentials.
+  static const char* const kOrder[] = {"user", "ipc", "uts", "network", "cgroup", "pid", "mount"};
+  for (const char* type : kOrder) {
+    const Namespace* ns = spec.FindNamespace(type);
+    if (!ns) continue;
+    int flag = NamespaceFlag(type);
+    if (!ns->path.empty()) {
+      if (flag == CLONE_NEWPID) plan.pid_path = ns->path;
+      else plan.joins.push_back({ns->path, flag});
+      continue;
+    }
+    if (flag == CLONE_NEWCGROUP) {
+      plan.new_cgroup = true;
+      continue;
+    }
+    plan.clone_flags |= static_cast<uint64_t>(flag);
+    if (flag == CLONE_NEWUSER) plan.new_user = true;
+  }
+  if (plan.joins.size() > 8) return Failure("linux.namespaces: too many namespaces to join");
+  return plan;
+}
+
+}  // namespace cvb::runtime
