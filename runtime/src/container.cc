@@ -433,6 +433,11 @@ Result<pid_t> Runtime::CreateContainer(const CreateOptions& opts, bool run_mode)
   }
   const int64_t t_hooks = MonotonicNs();
   if (::write(parent_sock.get(), "c", 1) != 1) return ErrnoError("sync: commit");
+  // The init clears its parent-death signal, then closes its end: wait for that EOF, or our
+  // exit would kill it.
+  char ack;
+  while (::read(parent_sock.get(), &ack, 1) < 0 && errno == EINTR) {
+  }
   tx.Commit();
   const int64_t t_commit = MonotonicNs();
 
@@ -544,7 +549,10 @@ Result<void> Runtime::Kill(const std::string& id, int sig, bool all) {
 }
 
 Result<void> Runtime::Delete(const std::string& id, bool force) {
-  CVB_ASSIGN_OR_RETURN(State state, store_.Load(id));
+  auto loaded = store_.Load(id);
+  // As runc: forcing the delete of a container that is not there is not an error.
+  if (!loaded.ok() && force && ValidateId(id).ok()) return Ok();
+  CVB_ASSIGN_OR_RETURN(State state, std::move(loaded));
   Status status = store_.StatusOf(state);
   if (status == Status::kCreating && !force)
     return Failure("container " + id + " is being created; use --force");
