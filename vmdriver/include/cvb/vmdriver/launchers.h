@@ -1,0 +1,60 @@
+// The VM launchers: "libvirt" (a transient libvirt domain) and "qemu" (the same VM as a bare
+// QEMU process), booting the image's VM artefacts (image/vm_artifacts.h). Both read the guest's
+// console over a unix socket and mark, on the host clock:
+//   launch            Start() called
+//   tap_ready         (needs_network) tap created and addressed
+//   disk_ready        (needs_disk) raw ext4 image made
+//   api_returned      virDomainCreateXML returned / QEMU spawned
+//   console_connected QEMU connected its serial console (its devices exist; the guest starts)
+//   running           (libvirt) the domain reported running
+//   first_byte        first console byte (the guest kernel or /init speaking)
+//   first_line        first complete console line
+//   ready             the workload's READY line
+//   exit              the VM ended (QEMU closed the console / exited)
+// Extras: destroy_ms (Stop's hard stop), teardown_ms (Teardown: stop if needed + cleanup).
+//
+// LauncherConfig::kernel selects the guest kernel profile ("distro" default, "minimal").
+// LauncherConfig::params keys (all optional):
+//   machine=pc|q35|microvm   default pc (microvm boots no virtio devices with acpi=off)
+//   accel=auto|tcg|kvm|kvm!  default auto (see accel.h)
+//   memory_mib=128  vcpus=1  tb_cache_mib=0 (0 = QEMU's default)
+//   acpi=0|1        default 0 (faster boot; the guest ends itself with reboot -f)
+//   disk_mib=256    size of the needs_disk image; disk_cache=none|writeback (default: none where
+//                   the host filesystem supports O_DIRECT)
+//   cmdline=...     extra guest kernel options
+//   cache_dir=...   artefact cache (default image::CacheDir())
+//   uri=qemu:///system   (libvirt) connection URI
+//   emulator=/usr/bin/qemu-system-x86_64
+//   connect_timeout_ms=20000  how long QEMU may take to connect its console
+//   kernel_path=..., initrd_path=...  boot these instead of the prepared artefacts
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+
+#include "cvb/launcher/launcher.h"
+#include "cvb/vmdriver/qemu_memory.h"
+
+namespace cvb::vmdriver {
+
+// Registers "libvirt" and "qemu".
+void RegisterVmLaunchers(cvb::launcher::Registry& registry);
+
+Result<std::unique_ptr<launcher::Launcher>> MakeLibvirtLauncher(
+    const launcher::LauncherConfig& config);
+Result<std::unique_ptr<launcher::Launcher>> MakeQemuLauncher(
+    const launcher::LauncherConfig& config);
+
+// What both VM launchers' instances offer beyond launcher::Instance (dynamic_cast to use it).
+class VmInstanceInfo {
+ public:
+  virtual ~VmInstanceInfo() = default;
+  // The QEMU process, once its console connected.
+  virtual pid_t QemuPid() const = 0;
+  // QEMU's memory split into guest RAM and the rest.
+  virtual Result<QemuMemory> QemuMemoryNow() = 0;
+  virtual std::string DomainName() const = 0;
+};
+
+}  // namespace cvb::vmdriver

@@ -1,0 +1,629 @@
+// The "libvirt" and "qemu" launchers. They share everything but the step that starts QEMU, so the
+// difference in their timelines is libvirt's own cost.
+#include "cvb/vmdriver/launchers.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "cvb/common/clock.h"
+#include "cvb/common/file.h"
+#include "cvb/image/vm_artifacts.h"
+#include "cvb/launcher/workload_channel.h"
+#include "cvb/vmdriver/accel.h"
+#include "cvb/vmdriver/console.h"
+#include "cvb/vmdriver/libvirt.h"
+#include "cvb/vmdriver/tap.h"
+#include "cvb/vmdriver/vm_spec.h"
+
+namespace cvb::vmdriver {
+namespace {
+
+using launcher::Instance;
+using launcher::LauncherConfig;
+using launcher::WorkloadRequest;
+using std::chrono::milliseconds;
+
+constexpr const char* kLibvirtQemuLogDir = "/var/log/libvirt/qemu";
+
+struct VmOptions {
+  std::string machine = "pc";
+  std::string accel = "auto";
+  uint64_t memory_mib = 128;
+  int vcpus = 1;
+  uint64_t tb_cache_mib = 0;
+  bool acpi = false;
+  uint64_t disk_mib = 256;
+  std::string disk_cache;  // empty: decided per disk (none where O_DIRECT works)
+  std::string cmdline;
+  std::string cache_dir;
+  std::string uri = "qemu:///system";
+  std::string emulator = "/usr/bin/qemu-system-x86_64";
+  int64_t connect_timeout_ms = 20000;
+  std::string kernel_path;  // boot this kernel instead of the profile's (comparisons, tests)
+  std::string initrd_path;  // boot this initramfs instead of the image's
+};
+
+Result<uint64_t> ParseUint(const std::string& key, const std::string& v) {
+  if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos)
+    return Failure("launcher parameter " + key + "=" + v + ": not a non-negative integer");
+  return std::stoull(v);
+}
+
+Result<VmOptions> ParseOptions(const LauncherConfig& c) {
+  VmOptions o;
+  for (const auto& [k, v] : c.params) {
+    if (k == "machine") o.machine = v;
+    else if (k == "accel") o.accel = v;
+    else if (k == "memory_mib") { CVB_ASSIGN_OR_RETURN(o.memory_mib, ParseUint(k, v)); }
+    else if (k == "vcpus") { CVB_ASSIGN_OR_RETURN(uint64_t n, ParseUint(k, v)); o.vcpus = static_cast<int>(n); }
+    else if (k == "tb_cache_mib") { CVB_ASSIGN_OR_RETURN(o.tb_cache_mib, ParseUint(k, v)); }
+    else if (k == "acpi") o.acpi = (v == "1" || v == "on" || v == "true");
+    else if (k == "disk_mib") { CVB_ASSIGN_OR_RETURN(o.disk_mib, ParseUint(k, v)); }
+    else if (k == "disk_cache") o.disk_cache = v;
+    else if (k == "cmdline") o.cmdline = v;
+    else if (k == "cache_dir") o.cache_dir = v;
+    else if (k == "uri") o.uri = v;
+    else if (k == "emulator") o.emulator = v;
+    else if (k == "kernel_path") o.kernel_path = v;
+    else if (k == "initrd_path") o.initrd_path = v;
+    else if (k == "connect_timeout_ms") { CVB_ASSIGN_OR_RETURN(uint64_t n, ParseUint(k, v)); o.connect_timeout_ms = static_cast<int64_t>(n); }
+    // Other keys belong to other launchers sharing the command line: ignored.
+  }
+  if (o.cache_dir.empty()) o.cache_dir = image::CacheDir();
+  return o;
+}
+
+std::string FirstLine(const std::string& s) {
+  auto nl = s.find('\n');
+  return Trim(nl == std::string::npos ? s : s.substr(0, nl));
+}
+
+std::string TailOfFile(const std::string& path, size_t max_bytes = 600) {
+  auto text = ReadFile(path);
+  if (!text || text->empty()) return "";
+  std::string t = Trim(*text);
+  if (t.size() > max_bytes) t = "..." + t.substr(t.size() - max_bytes);
+  for (char& ch : t) {
+    if (ch == '\n') ch = ' ';
+  }
+  return t;
+}
+
+// Whether the filesystem under dir supports O_DIRECT (tmpfs does not): cache=none needs it.
+bool SupportsODirect(const std::string& file) {
+  int fd = ::open(file.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
+  if (fd < 0) return false;
+  ::close(fd);
+  return true;
+}
+
+// A sparse raw image with an ext4 filesystem, which the guest mounts at /data.
+Result<void> MakeDiskImage(const std::string& path, uint64_t mib) {
+  {
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (!fd) return ErrnoError("create " + path);
+    if (::ftruncate(fd.get(), static_cast<off_t>(mib << 20)) != 0)
+      return ErrnoError("ftruncate " + path);
+  }
+  // nodiscard/lazy init: do not spend the launch writing zeroes the guest never reads.
+  CVB_ASSIGN_OR_RETURN(
+      RunOutput r,
+      Run({"mkfs.ext4", "-q", "-F", "-E", "nodiscard,lazy_itable_init=1,lazy_journal_init=1",
+           path},
+          std::chrono::seconds(60)));
+  if (!r.status.ok()) return Failure("mkfs.ext4 " + path + ": " + r.status.describe() + ": " + Trim(r.err));
+  return Ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+// An instance: one VM, its console and whatever Start made for it.
+class VmInstance : public Instance, public VmInstanceInfo {
+ public:
+  ~VmInstance() override = default;  // subclasses call Teardown() in their destructors
+
+  Result<void> WaitReady(milliseconds timeout) override {
+    int64_t deadline = MonotonicNs() + timeout.count() * 1'000'000;
+    if (!console_watch_) return Failure(Who() + ": no console");
+    if (!timeline_.At("first_byte")) {
+      pollfd p{console_watch_.get(), POLLIN, 0};
+      for (;;) {
+        int64_t left = (deadline - MonotonicNs()) / 1'000'000;
+        if (left <= 0) break;
+        int n = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 1000)));
+        if (n > 0) {
+          timeline_.Mark("first_byte");
+          break;
+        }
+        if (n < 0 && errno != EINTR) break;
+      }
+    }
+    auto r = channel_.WaitReady(deadline, timeline_);
+    Sync();
+    if (!r) {
+      std::string extra = LogTail();
+      return Error{r.error().err, Who() + ": " + r.error().context +
+                                      (extra.empty() ? "" : "; qemu: " + extra)};
+    }
+    ready_ = *r;
+    return Ok();
+  }
+
+  Result<ExitStatus> WaitExit(milliseconds timeout) override {
+    int64_t deadline = MonotonicNs() + timeout.count() * 1'000'000;
+    auto d = channel_.Drain(deadline);
+    Sync();
+    if (!d) return Error{d.error().err, Who() + ": still running after " +
+                                            std::to_string(timeout.count()) + " ms"};
+    CVB_TRY(WaitGone(deadline));
+    ExitStatus st;
+    if (channel_.done()) {
+      if (auto v = channel_.done()->Number("status")) st.code = static_cast<int>(*v);
+    } else {
+      for (const auto& line : channel_.output()) {
+        const std::string key = "cvb-init: exit status ";
+        auto at = line.find(key);
+        if (at != std::string::npos) st.code = std::atoi(line.c_str() + at + key.size());
+      }
+    }
+    return st;
+  }
+
+  Result<void> Stop(milliseconds timeout) override {
+    int64_t deadline = MonotonicNs() + timeout.count() * 1'000'000;
+    if (gone_) return Ok();
+    // A VM has no process to send SIGTERM to: the VM as a whole is stopped hard (libvirt's
+    // destroy: SIGTERM to QEMU, SIGKILL later), which is how an idle instance ends.
+    int64_t t0 = MonotonicNs();
+    CVB_TRY(HardStop());
+    CVB_TRY(WaitGone(deadline));
+    timeline_.SetExtra("destroy_ms", NsToMs(MonotonicNs() - t0));
+    return Ok();
+  }
+
+  Result<void> Teardown() override {
+    if (torn_down_) return Ok();
+    torn_down_ = true;
+    int64_t t0 = MonotonicNs();
+    Result<void> first = Ok();
+    auto keep = [&first](Result<void> r) {
+      if (!r && first.ok()) first = r;
+    };
+    if (started_ && !gone_) {
+      keep(HardStop());
+      keep(WaitGone(MonotonicNs() + 15'000'000'000));
+    }
+    channel_.Close();
+    console_watch_.reset();
+    listener_.Close();
+    if (tap_) keep(tap_->Delete());
+    tap_.reset();
+    keep(CleanupExtra());
+    if (!dir_.empty()) keep(RemoveTree(dir_));
+    timeline_.SetExtra("teardown_ms", NsToMs(MonotonicNs() - t0));
+    return first;
+  }
+
+  std::vector<pid_t> HostPids() override {
+    if (qemu_pid_ <= 0 || gone_) return {};
+    if (::kill(qemu_pid_, 0) != 0) return {};
+    return {qemu_pid_};
+  }
+
+  std::string NetworkAddress() const override { return tap_ ? tap_->guest_ip() : ""; }
+
+  pid_t QemuPid() const override { return qemu_pid_; }
+  std::string DomainName() const override { return name_; }
+  Result<QemuMemory> QemuMemoryNow() override {
+    if (qemu_pid_ <= 0) return Failure(Who() + ": QEMU pid unknown");
+    return ReadQemuMemory(qemu_pid_, memory_mib_ << 20);
+  }
+
+  // Set up by the launcher.
+  std::string name_;
+  std::string dir_;
+  std::string log_path_;
+  uint64_t memory_mib_ = 0;
+  ConsoleListener listener_;
+  std::optional<Tap> tap_;
+  pid_t qemu_pid_ = -1;
+  bool started_ = false;  // QEMU (or the domain) was started
+
+  // Starts QEMU for spec; marks "api_returned" (and "running").
+  virtual Result<void> Boot(const VmSpec& spec) = 0;
+  // Fails when QEMU is known to have died (checked while waiting for its console).
+  virtual Result<void> CheckAlive() = 0;
+
+  // Accepts QEMU's console connection and hands it to the line channel.
+  Result<void> ConnectConsole(int64_t deadline, bool mark) {
+    for (;;) {
+      pid_t peer = -1;
+      auto fd = listener_.Accept(std::min(deadline, MonotonicNs() + 100'000'000), &peer);
+      if (fd) {
+        if (mark) timeline_.Mark("console_connected");
+        if (qemu_pid_ <= 0) qemu_pid_ = peer;
+        console_watch_.reset(::fcntl(fd->get(), F_DUPFD_CLOEXEC, 0));
+        channel_ = launcher::WorkloadChannel(std::move(*fd));
+        listener_.Close();  // one connection only; the path is not needed any more
+        return Ok();
+      }
+      if (fd.error().err != ETIMEDOUT) return fd.error().wrap(Who());
+      CVB_TRY(CheckAlive());
+      if (MonotonicNs() >= deadline)
+        return Error{ETIMEDOUT, Who() + ": QEMU did not connect its console" +
+                                    (LogTail().empty() ? "" : "; qemu: " + LogTail())};
+    }
+  }
+
+ protected:
+  std::string Who() const { return "vm " + name_; }
+  std::string LogTail() const { return log_path_.empty() ? "" : TailOfFile(log_path_); }
+  void Sync() {
+    results_ = channel_.results();
+    output_ = channel_.output();
+  }
+
+  // Waits until the VM has ended: QEMU closes its end of the console when it exits. Marks "exit".
+  Result<void> WaitGone(int64_t deadline) {
+    if (gone_) return Ok();
+    if (console_watch_) {
+      pollfd p{console_watch_.get(), POLLRDHUP, 0};
+      for (;;) {
+        int64_t left = (deadline - MonotonicNs()) / 1'000'000;
+        if (left <= 0) break;
+        int n = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 1000)));
+        if (n > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+          if (!timeline_.At("exit")) timeline_.Mark("exit");
+          break;
+        }
+      }
+    }
+    CVB_TRY(WaitProcessGone(deadline));
+    if (!timeline_.At("exit")) timeline_.Mark("exit");
+    gone_ = true;
+    return Ok();
+  }
+  // The launcher-specific part: the QEMU process (or domain) is really gone.
+  virtual Result<void> WaitProcessGone(int64_t deadline) = 0;
+  virtual Result<void> HardStop() = 0;
+  virtual Result<void> CleanupExtra() { return Ok(); }
+
+  launcher::WorkloadChannel channel_;
+  UniqueFd console_watch_;  // a dup of the console socket, polled for hang-up only
+  bool gone_ = false;
+  bool torn_down_ = false;
+};
+
+// ---------------------------------------------------------------------------------------------
+class QemuInstance : public VmInstance {
+ public:
+  ~QemuInstance() override { (void)Teardown(); }
+
+  Result<void> Boot(const VmSpec& spec) override {
+    CVB_ASSIGN_OR_RETURN(auto argv, QemuArgv(spec));
+    UniqueFd log(::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!log) return ErrnoError("open " + log_path_);
+    SpawnOptions opts;
+    opts.stdout_fd = log.get();
+    opts.stderr_fd = log.get();
+    // Its own process group: a Ctrl-C at the terminal reaches cvbench, which tears down in order.
+    opts.new_process_group = true;
+    CVB_ASSIGN_OR_RETURN(child_, Spawn(argv, opts));
+    started_ = true;
+    qemu_pid_ = child_.pid();
+    timeline_.Mark("api_returned");
+    return Ok();
+  }
+
+  Result<void> CheckAlive() override {
+    if (auto st = child_.TryWait()) {
+      gone_ = true;
+      return Failure(Who() + ": QEMU exited at start (" + st->describe() + "): " + LogTail());
+    }
+    return Ok();
+  }
+
+ protected:
+  Result<void> WaitProcessGone(int64_t deadline) override {
+    if (!child_.running()) return Ok();
+    int64_t left = std::max<int64_t>(1, (deadline - MonotonicNs()) / 1'000'000);
+    auto st = child_.Wait(milliseconds(left));
+    if (!st) return Error{st.error().err, Who() + ": QEMU still running"};
+    return Ok();
+  }
+  Result<void> HardStop() override {
+    if (!child_.running()) return Ok();
+    // As libvirt's destroy does: SIGTERM, then SIGKILL if QEMU does not go within 3 s.
+    child_.Kill(SIGTERM);
+    if (!child_.Wait(milliseconds(3000))) {
+      child_.Kill(SIGKILL);
+      (void)child_.Wait();
+    }
+    return Ok();
+  }
+
+ private:
+  Child child_;
+};
+
+// ---------------------------------------------------------------------------------------------
+class LibvirtInstance : public VmInstance {
+ public:
+  explicit LibvirtInstance(Connection conn) : conn_(std::move(conn)) {}
+  ~LibvirtInstance() override { (void)Teardown(); }
+
+  Result<void> Boot(const VmSpec& spec) override {
+    CVB_ASSIGN_OR_RETURN(std::string xml, DomainXml(spec));
+    // AUTODESTROY: if cvbench dies, libvirt destroys the domain when our connection drops.
+    auto dom = conn_.CreateTransient(xml, VIR_DOMAIN_START_AUTODESTROY);
+    if (!dom) return dom.error().wrap(Who());
+    timeline_.Mark("api_returned");
+    dom_ = std::move(*dom);
+    started_ = true;
+    auto state = dom_.State();
+    if (state && *state == VIR_DOMAIN_RUNNING) timeline_.Mark("running");
+    return Ok();
+  }
+
+  Result<void> CheckAlive() override {
+    if (started_ && !dom_.IsActive()) {
+      gone_ = true;
+      return Failure(Who() + ": the domain stopped before its console connected: " + LogTail());
+    }
+    return Ok();
+  }
+
+ protected:
+  Result<void> WaitProcessGone(int64_t deadline) override {
+    if (!dom_) return Ok();
+    while (dom_.IsActive()) {
+      if (MonotonicNs() >= deadline) return Error{ETIMEDOUT, Who() + ": domain still active"};
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+    // libvirtd reaps QEMU a moment after the domain turns inactive.
+    while (qemu_pid_ > 0 && ::kill(qemu_pid_, 0) == 0) {
+      auto name = ProcessName(qemu_pid_);
+      if (!name || name->rfind("qemu", 0) != 0) break;  // reaped (pid reused or zombie gone)
+      if (MonotonicNs() >= deadline) return Error{ETIMEDOUT, Who() + ": QEMU process still there"};
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+    return Ok();
+  }
+  Result<void> HardStop() override {
+    if (!dom_) return Ok();
+    return dom_.Destroy();
+  }
+  Result<void> CleanupExtra() override {
+    dom_.reset();
+    // libvirt keeps one log file per domain name; ours are unique, so they would pile up.
+    std::string log = std::string(kLibvirtQemuLogDir) + "/" + name_ + ".log";
+    if (::unlink(log.c_str()) != 0 && errno != ENOENT) return ErrnoError("unlink " + log);
+    return Ok();
+  }
+
+ private:
+  Connection conn_;
+  Domain dom_;
+};
+
+// ---------------------------------------------------------------------------------------------
+class VmLauncher : public launcher::Launcher {
+ public:
+  VmLauncher(LauncherConfig config, VmOptions options)
+      : config_(std::move(config)), opt_(std::move(options)) {}
+
+  std::string Kind() const override { return "vm"; }
+
+  Result<void> Check() override {
+    if (FindProgram(opt_.emulator).empty())
+      return Error{ENOENT, opt_.emulator + " not found (install qemu-system-x86)"};
+    CVB_ASSIGN_OR_RETURN(accel_, ChooseAccel(opt_.accel));
+    return Ok();
+  }
+
+  Result<void> Prepare(const image::Image& image) override {
+    CVB_TRY(Check());
+    std::string profile = config_.kernel.empty() ? "distro" : config_.kernel;
+    auto progress = [this](const std::string& msg) {
+      std::cerr << "cvbench: " << Name() << ": " << msg << "\n";
+    };
+    auto art = image::PrepareVmArtifacts(image, profile, opt_.cache_dir, progress);
+    if (!art) return art.error().wrap(Name() + ": VM artefacts");
+    art_ = std::move(*art);
+    if (auto v = Run({opt_.emulator, "--version"}, std::chrono::seconds(10)); v && v->status.ok())
+      qemu_version_ = FirstLine(v->out);
+    prepared_ = true;
+    return Ok();
+  }
+
+  Result<void> Supports(const WorkloadRequest& r) const override {
+    if (opt_.machine == "microvm" && (r.needs_network || r.needs_disk))
+      return Failure(Name() + ": machine microvm cannot give the guest network or disk with this "
+                              "kernel (no virtio-mmio command-line devices); use machine=pc");
+    if ((r.needs_network || r.needs_disk) && ::geteuid() != 0)
+      return Failure(Name() + ": network and disk need root (tap devices)");
+    return Ok();
+  }
+
+  Result<std::unique_ptr<Instance>> Start(const WorkloadRequest& req) override {
+    std::unique_ptr<VmInstance> inst = NewInstance();
+    inst->timeline().Mark("launch");
+    if (!prepared_) return Failure(Name() + ": Start before Prepare");
+    CVB_TRY(Supports(req));
+    CVB_TRY(BeforeStart(*inst));
+
+    static std::atomic<int> seq{0};
+    inst->name_ = "cvb-" + Name() + "-" + std::to_string(::getpid()) + "-" + std::to_string(seq++);
+    std::string base = config_.work_dir.empty() ? "/tmp" : config_.work_dir;
+    inst->dir_ = base + "/" + inst->name_;
+    CVB_TRY(MakeDirs(inst->dir_, 0700));
+    inst->log_path_ = LogPath(*inst);
+    std::string sock = inst->dir_ + "/console.sock";
+    if (sock.size() >= 100) sock = "/tmp/" + inst->name_ + ".sock";  // sun_path is 108 bytes
+    CVB_ASSIGN_OR_RETURN(inst->listener_, ConsoleListener::Listen(sock));
+
+    VmSpec spec;
+    spec.name = inst->name_;
+    spec.memory_mib = req.memory_bytes ? std::max<uint64_t>(req.memory_bytes >> 20, 64) : opt_.memory_mib;
+    inst->memory_mib_ = spec.memory_mib;
+    spec.vcpus = opt_.vcpus;
+    spec.machine = opt_.machine;
+    spec.acpi = opt_.acpi;
+    spec.accel = accel_.accel;
+    spec.tb_cache_mib = opt_.tb_cache_mib;
+    spec.kernel = opt_.kernel_path.empty() ? art_.kernel.vmlinux : opt_.kernel_path;
+    spec.initrd = opt_.initrd_path.empty() ? art_.initramfs : opt_.initrd_path;
+    spec.console = ConsoleKind::kUnixConnect;
+    spec.console_path = sock;
+    spec.emulator = opt_.emulator;
+
+    GuestCommand cmd;
+    cmd.mode = req.mode;
+    cmd.args = req.args;
+    if (req.needs_network) {
+      CVB_ASSIGN_OR_RETURN(Tap tap, Tap::Create());
+      inst->tap_.emplace(std::move(tap));
+      spec.tap = inst->tap_->name();
+      spec.mac = inst->tap_->guest_mac();
+      cmd.guest_cidr = inst->tap_->guest_ip() + "/" + std::to_string(inst->tap_->prefix_len());
+      cmd.gateway = inst->tap_->host_ip();
+      inst->timeline().Mark("tap_ready");
+    }
+    if (req.needs_disk) {
+      spec.disk = inst->dir_ + "/disk.img";
+      CVB_TRY(MakeDiskImage(spec.disk, opt_.disk_mib));
+      spec.disk_cache = !opt_.disk_cache.empty() ? opt_.disk_cache
+                        : SupportsODirect(spec.disk) ? "none" : "writeback";
+      cmd.disk_device = "vda";
+      inst->timeline().Mark("disk_ready");
+    }
+    std::string profile_cmdline = art_.kernel.cmdline;
+    if (!opt_.cmdline.empty()) profile_cmdline += " " + opt_.cmdline;
+    CVB_ASSIGN_OR_RETURN(spec.cmdline, KernelCmdline(spec, Trim(profile_cmdline), cmd));
+
+    CVB_TRY(inst->Boot(spec));
+    CVB_TRY(inst->ConnectConsole(MonotonicNs() + opt_.connect_timeout_ms * 1'000'000,
+                                 MarksConsoleConnect()));
+    return std::unique_ptr<Instance>(std::move(inst));
+  }
+
+  std::map<std::string, std::string> Conditions() const override {
+    std::map<std::string, std::string> c;
+    c["accelerator"] = accel_.accel;
+    c["accelerator_reason"] = accel_.reason;
+    c["machine"] = opt_.machine + (opt_.acpi ? "" : ",acpi=off");
+    c["memory_mib"] = std::to_string(opt_.memory_mib);
+    c["vcpus"] = std::to_string(opt_.vcpus);
+    c["tb_cache_mib"] = opt_.tb_cache_mib ? std::to_string(opt_.tb_cache_mib) : "qemu default";
+    c["kernel_profile"] = art_.kernel.profile;
+    c["kernel_version"] = art_.kernel.version;
+    c["kernel_bytes"] = std::to_string(art_.kernel_bytes);
+    c["initramfs_bytes"] = std::to_string(art_.initramfs_bytes);
+    c["qemu_version"] = qemu_version_;
+    c["console"] = "serial over a unix socket (QEMU connects to the host)";
+    if (!opt_.kernel_path.empty()) c["kernel_path"] = opt_.kernel_path;
+    if (!opt_.initrd_path.empty()) c["initrd_path"] = opt_.initrd_path;
+    return c;
+  }
+
+ protected:
+  virtual std::unique_ptr<VmInstance> NewInstance() = 0;
+  virtual Result<void> BeforeStart(VmInstance&) { return Ok(); }
+  virtual std::string LogPath(const VmInstance& inst) const = 0;
+  virtual bool MarksConsoleConnect() const = 0;
+
+  LauncherConfig config_;
+  VmOptions opt_;
+  AccelInfo accel_;
+  image::VmArtifacts art_;
+  std::string qemu_version_;
+  bool prepared_ = false;
+};
+
+class QemuLauncher : public VmLauncher {
+ public:
+  using VmLauncher::VmLauncher;
+  std::string Name() const override { return config_.name.empty() ? "qemu" : config_.name; }
+
+ protected:
+  std::unique_ptr<VmInstance> NewInstance() override { return std::make_unique<QemuInstance>(); }
+  std::string LogPath(const VmInstance& inst) const override { return inst.dir_ + "/qemu.log"; }
+  // QEMU connects while it initialises, after spawn returned: a phase of its own.
+  bool MarksConsoleConnect() const override { return true; }
+};
+
+class LibvirtLauncher : public VmLauncher {
+ public:
+  using VmLauncher::VmLauncher;
+  std::string Name() const override { return config_.name.empty() ? "libvirt" : config_.name; }
+
+  Result<void> Check() override {
+    CVB_TRY(VmLauncher::Check());
+    return Connect();
+  }
+
+  std::map<std::string, std::string> Conditions() const override {
+    auto c = VmLauncher::Conditions();
+    c["libvirt_version"] = libvirt_version_;
+    c["libvirt_uri"] = opt_.uri;
+    c["libvirt_hypervisor"] = hypervisor_version_;
+    return c;
+  }
+
+ protected:
+  std::unique_ptr<VmInstance> NewInstance() override {
+    return std::make_unique<LibvirtInstance>(conn_.Share());
+  }
+  // A daemon restarted during a sweep drops our connection: open a new one before starting.
+  Result<void> BeforeStart(VmInstance&) override {
+    if (conn_.Alive()) return Ok();
+    return Connect();
+  }
+  std::string LogPath(const VmInstance& inst) const override {
+    return std::string(kLibvirtQemuLogDir) + "/" + inst.name_ + ".log";
+  }
+  // QEMU connected during virDomainCreateXML; accepting afterwards times nothing.
+  bool MarksConsoleConnect() const override { return false; }
+
+ private:
+  Result<void> Connect() {
+    auto c = Connection::Open(opt_.uri);
+    if (!c)
+      return c.error().wrap("libvirt: cannot reach " + opt_.uri +
+                            " (is libvirtd running? start it with scripts/libvirtd-start)");
+    conn_ = std::move(*c);
+    if (auto v = conn_.LibvirtVersion()) libvirt_version_ = *v;
+    if (auto v = conn_.HypervisorVersion()) hypervisor_version_ = *v;
+    return Ok();
+  }
+
+  Connection conn_;
+  std::string libvirt_version_;
+  std::string hypervisor_version_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<launcher::Launcher>> MakeQemuLauncher(const LauncherConfig& config) {
+  CVB_ASSIGN_OR_RETURN(VmOptions o, ParseOptions(config));
+  return std::unique_ptr<launcher::Launcher>(std::make_unique<QemuLauncher>(config, o));
+}
+
+Result<std::unique_ptr<launcher::Launcher>> MakeLibvirtLauncher(const LauncherConfig& config) {
+  CVB_ASSIGN_OR_RETURN(VmOptions o, ParseOptions(config));
+  return std::unique_ptr<launcher::Launcher>(std::make_unique<LibvirtLauncher>(config, o));
+}
+
+void RegisterVmLaunchers(launcher::Registry& registry) {
+  registry.Register("libvirt", MakeLibvirtLauncher);
+  registry.Register("qemu", MakeQemuLauncher);
+}
+
+}  // namespace cvb::vmdriver
