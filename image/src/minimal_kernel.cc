@@ -6,6 +6,7 @@
 // Why drive make from C++ instead of a shell script: the binary then needs nothing from the
 // source tree at run time, and every failure becomes a Result that names the step and the log.
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -243,6 +244,8 @@ Result<void> RunLogged(const std::vector<std::string>& argv, const std::string& 
                      std::to_string(kBuildTimeout.count()) + " min, killed; see " + log_path);
     }
     if (progress) {
+      std::string line = "minimal kernel: " + step + ": " +
+                         std::to_string((MonotonicNs() - start) / 1'000'000'000) + " s";
       // Kbuild prints one "  CC " line per compiled file: a cheap, honest progress count.
       size_t compiled = 0;
       if (auto text = ReadFile(log_path); text.ok()) {
@@ -250,9 +253,29 @@ Result<void> RunLogged(const std::vector<std::string>& argv, const std::string& 
           ++compiled;
         }
       }
-      progress("minimal kernel: " + step + ": " + std::to_string(compiled) + " files compiled, " +
-               std::to_string((MonotonicNs() - start) / 1'000'000'000) + " s");
+      if (compiled > 0) line += ", " + std::to_string(compiled) + " files compiled so far";
+      progress(line);
     }
+  }
+}
+
+// A killed build leaves its 1.5 GB source tree behind. Trees of any fragment version whose lock
+// nobody holds are abandoned (a live builder holds its lock for the whole build): remove them.
+void RemoveAbandonedTrees(const std::string& kernels, const ProgressFn& progress) {
+  DIR* dir = ::opendir(kernels.c_str());
+  if (!dir) return;
+  std::vector<std::string> trees;
+  while (const dirent* e = ::readdir(dir)) {
+    std::string_view n = e->d_name;
+    if (n.starts_with(".minimal-") && n.ends_with(".tmp")) trees.emplace_back(n);
+  }
+  ::closedir(dir);
+  for (const std::string& tree : trees) {
+    std::string lock = kernels + "/" + tree.substr(0, tree.size() - 4) + ".lock";
+    UniqueFd fd(::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    if (!fd || ::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) continue;  // in use (or our own)
+    if (progress) progress("minimal kernel: removing an abandoned build tree " + tree);
+    (void)RemoveTree(kernels + "/" + tree);
   }
 }
 
@@ -347,7 +370,8 @@ Result<GuestKernel> PrepareMinimalKernel(const std::string& cache_dir, const Pro
 
   const int64_t start = MonotonicNs();
   const std::string tmp = kernels + "/." + name + ".tmp";
-  // Left over from a build that was killed: we hold the lock, so nobody is using it.
+  RemoveAbandonedTrees(kernels, progress);
+  // Our own key's leftover (its lock is ours now, so the sweep above skipped it).
   if (PathExists(tmp)) CVB_TRY(RemoveTree(tmp));
   CVB_TRY(MakeDirs(tmp));
   TreeGuard guard(tmp);
