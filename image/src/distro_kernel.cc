@@ -263,15 +263,6 @@ Result<GuestKernel> PrepareDistroKernel(const std::string& cache_dir, const Prog
   return k;
 }
 
-// Until image/src/minimal_kernel.cc (issue 7) provides the real one, a weak stand-in says so; the
-// strong definition replaces it at link time without any change here.
-__attribute__((weak)) Result<GuestKernel> PrepareMinimalKernel(const std::string& cache_dir,
-                                                               const ProgressFn& progress) {
-  (void)cache_dir;
-  (void)progress;
-  return Failure("the minimal guest kernel profile is not built into this cvbench yet");
-}
-
 Result<GuestKernel> PrepareGuestKernel(const std::string& profile, const std::string& cache_dir,
                                        const ProgressFn& progress) {
   if (profile.empty() || profile == "distro") return PrepareDistroKernel(cache_dir, progress);

@@ -151,6 +151,8 @@ std::string DefaultInitScript() {
 # cvbench guest init (image/src/initramfs.cc): runs the workload named on the kernel command line
 # with its stdout on the console, then ends the VM.
 B=/bin/busybox
+# The first line on the console with a quiet kernel: the host's "first_line" mark is init start.
+echo "cvb-init: started"
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 $B mount -t proc proc /proc
 $B mount -t sysfs sysfs /sys

@@ -622,8 +622,8 @@ Result<std::unique_ptr<launcher::Launcher>> MakeLibvirtLauncher(const LauncherCo
 }
 
 void RegisterVmLaunchers(launcher::Registry& registry) {
-  registry.Register("libvirt", MakeLibvirtLauncher);
-  registry.Register("qemu", MakeQemuLauncher);
+  registry.Register("libvirt", "vm", MakeLibvirtLauncher);
+  registry.Register("qemu", "vm", MakeQemuLauncher);
 }
 
 }  // namespace cvb::vmdriver

@@ -8,7 +8,9 @@
 //   console_connected QEMU connected its serial console (its devices exist; the guest starts)
 //   running           (libvirt) the domain reported running
 //   first_byte        first console byte (the guest kernel or /init speaking)
-//   first_line        first complete console line
+//   first_line        first complete console line: with the quiet kernel, /init's "started"
+//                     line, so launch..first_line is the kernel's boot and first_line..ready
+//                     is /init plus the workload
 //   ready             the workload's READY line
 //   exit              the VM ended (QEMU closed the console / exited)
 // Extras: destroy_ms (Stop's hard stop), teardown_ms (Teardown: stop if needed + cleanup).
