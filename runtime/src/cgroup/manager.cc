@@ -114,16 +114,21 @@ std::string DefaultCgroupsPath(const std::string& id) { return "cvrun-" + id; }
 
 Result<void> Manager::MakePath(sys::Sys& sys, const std::string& mount, const std::string& path,
                                const std::function<Result<void>(const std::string&)>& on_create) {
-  std::string cur = mount;
-  for (const auto& part : Split(path.substr(mount.size()), '/')) {
-    cur += "/" + part;
-    auto made = sys.MakeDir(cur, 0755);
-    if (made.ok()) {
-      created_.push_back(cur);
-      if (on_create) CVB_TRY(on_create(cur));
-    } else if (made.error().err != EEXIST) {
-      return made.error().wrap("cgroup");
+  // Leaf first: usually only it is missing, and one mkdir is the whole cost.
+  auto made = sys.MakeDir(path, 0755);
+  if (!made.ok() && made.error().err == ENOENT && path.size() > mount.size()) {
+    std::string parent = path.substr(0, path.rfind('/'));
+    if (parent.size() > mount.size()) {
+      CVB_TRY(MakePath(sys, mount, parent, on_create));
+      leaves_.pop_back();  // the parent is not a leaf
     }
+    made = sys.MakeDir(path, 0755);
+  }
+  if (made.ok()) {
+    created_.push_back(path);
+    if (on_create) CVB_TRY(on_create(path));
+  } else if (made.error().err != EEXIST) {
+    return made.error().wrap("cgroup");
   }
   leaves_.push_back(path);
   return Ok();

@@ -1,0 +1,145 @@
+/* cvb-probe: a static helper that runs inside test containers and reports what it sees, one
+ * "key value" line per fact, so that the integration tests can check isolation from the inside.
+ *
+ *   cvb-probe report [PATH...]   pid, hostname, cwd, uid/gid, fds, processes, network devices,
+ *                                capabilities, no_new_privs, seccomp, nofile limit, and for each
+ *                                PATH whether it exists ("path PATH yes|no").
+ *   cvb-probe read PATH          prints the file's first line ("read PATH <line>|<errno>")
+ *   cvb-probe write PATH         tries to create PATH ("write PATH ok|<errno>")
+ *   cvb-probe sleep SECONDS ...  sleeps (extra args are markers the tests look for)
+ *   cvb-probe alloc MIB          touches MIB MiB of memory, prints "alloc done"
+ *   cvb-probe exit CODE          exits with CODE
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int is_number(const char* s) {
+  if (!*s) return 0;
+  for (; *s; ++s)
+    if (*s < '0' || *s > '9') return 0;
+  return 1;
+}
+
+static void status_field(const char* key) {
+  FILE* f = fopen("/proc/self/status", "r");
+  if (!f) return;
+  char line[256];
+  size_t n = strlen(key);
+  while (fgets(line, sizeof line, f)) {
+    if (strncmp(line, key, n) == 0 && line[n] == ':') {
+      char* v = line + n + 1;
+      while (*v == ' ' || *v == '\t') ++v;
+      v[strcspn(v, "\n")] = 0;
+      printf("%s %s\n", key, v);
+    }
+  }
+  fclose(f);
+}
+
+static int report(int argc, char** argv) {
+  char buf[4096];
+  printf("pid %d\n", getpid());
+  if (gethostname(buf, sizeof buf) == 0) printf("hostname %s\n", buf);
+  if (getcwd(buf, sizeof buf)) printf("cwd %s\n", buf);
+  printf("uid %d\ngid %d\n", getuid(), getgid());
+  DIR* d = opendir("/proc/self/fd");
+  if (d) {
+    int self = dirfd(d);
+    struct dirent* e;
+    while ((e = readdir(d))) {
+      if (!is_number(e->d_name) || atoi(e->d_name) == self) continue;
+      char path[300], target[4096];
+      snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
+      ssize_t n = readlink(path, target, sizeof target - 1);
+      target[n > 0 ? n : 0] = 0;
+      printf("fd %s %s\n", e->d_name, target);
+    }
+    closedir(d);
+  }
+  int procs = 0;
+  d = opendir("/proc");
+  if (d) {
+    struct dirent* e;
+    while ((e = readdir(d)))
+      if (is_number(e->d_name)) ++procs;
+    closedir(d);
+  }
+  printf("processes %d\n", procs);
+  FILE* f = fopen("/proc/net/dev", "r");
+  if (f) {
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+      char* colon = strchr(line, ':');
+      if (!colon) continue;
+      *colon = 0;
+      char* name = line;
+      while (*name == ' ') ++name;
+      printf("netdev %s\n", name);
+    }
+    fclose(f);
+  }
+  status_field("CapEff");
+  status_field("CapBnd");
+  status_field("NoNewPrivs");
+  status_field("Seccomp");
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+    printf("nofile %llu %llu\n", (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+  for (int i = 0; i < argc; ++i) {
+    struct stat st;
+    printf("path %s %s\n", argv[i], lstat(argv[i], &st) == 0 ? "yes" : "no");
+  }
+  return 0;
+}
+
+int main(int argc, char** argv) {
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  if (argc < 2) return 2;
+  const char* cmd = argv[1];
+  if (strcmp(cmd, "report") == 0) return report(argc - 2, argv + 2);
+  if (strcmp(cmd, "read") == 0 && argc > 2) {
+    FILE* f = fopen(argv[2], "r");
+    if (!f) {
+      printf("read %s errno=%d\n", argv[2], errno);
+      return 0;
+    }
+    char line[1024] = "";
+    if (!fgets(line, sizeof line, f)) line[0] = 0;
+    line[strcspn(line, "\n")] = 0;
+    printf("read %s %s\n", argv[2], line);
+    fclose(f);
+    return 0;
+  }
+  if (strcmp(cmd, "write") == 0 && argc > 2) {
+    int fd = open(argv[2], O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) printf("write %s errno=%d\n", argv[2], errno);
+    else printf("write %s ok\n", argv[2]), close(fd);
+    return 0;
+  }
+  if (strcmp(cmd, "sleep") == 0 && argc > 2) {
+    printf("sleeping\n");
+    sleep((unsigned)atoi(argv[2]));
+    return 0;
+  }
+  if (strcmp(cmd, "alloc") == 0 && argc > 2) {
+    size_t mib = (size_t)atoi(argv[2]);
+    for (size_t i = 0; i < mib; ++i) {
+      char* p = malloc(1 << 20);
+      if (!p) return 3;
+      memset(p, 1, 1 << 20);
+    }
+    printf("alloc done\n");
+    return 0;
+  }
+  if (strcmp(cmd, "exit") == 0 && argc > 2) return atoi(argv[2]);
+  return 2;
+}

@@ -1,0 +1,465 @@
+// Real containers, as root: lifecycle, isolation seen from inside (cvb-probe), limits, hooks,
+// bad input and faults. Every test ends by checking that nothing is left behind.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+#include <map>
+#include <thread>
+
+#include "cvb/common/file.h"
+#include "cvb/common/line_reader.h"
+#include "cvb/common/clock.h"
+#include "test_env.h"
+
+namespace cvb::runtime::testenv {
+namespace {
+
+using nlohmann::json;
+
+#define REQUIRE_ROOT()                                                            \
+  do {                                                                            \
+    if (!IsRoot()) GTEST_SKIP() << "needs root (namespaces, mounts, cgroups)";    \
+  } while (0)
+
+#define EXPECT_NO_LEAKS()                                                         \
+  do {                                                                            \
+    auto leaks_ = Leaks();                                                        \
+    EXPECT_TRUE(leaks_.empty()) << "left behind:\n" << [&] {                      \
+      std::string s;                                                              \
+      for (const auto& l : leaks_) s += "  " + l + "\n";                          \
+      return s;                                                                   \
+    }();                                                                          \
+  } while (0)
+
+std::string Id(const std::string& name) { return "cvrun-it-" + name; }
+
+// "key value" lines of a probe report; repeated keys (fd, netdev, path) keep every value.
+std::multimap<std::string, std::string> ParseReport(const std::string& out) {
+  std::multimap<std::string, std::string> m;
+  for (const auto& line : Split(out, '\n')) {
+    auto sp = line.find(' ');
+    if (sp == std::string::npos) continue;
+    m.emplace(line.substr(0, sp), line.substr(sp + 1));
+  }
+  return m;
+}
+std::string One(const std::multimap<std::string, std::string>& m, const std::string& k) {
+  auto it = m.find(k);
+  return it == m.end() ? "<missing>" : it->second;
+}
+std::vector<std::string> All(const std::multimap<std::string, std::string>& m,
+                             const std::string& k) {
+  std::vector<std::string> out;
+  for (auto [a, b] = m.equal_range(k); a != b; ++a) out.push_back(a->second);
+  return out;
+}
+
+class Cleanup : public testing::Environment {
+ public:
+  void TearDown() override {
+    if (IsRoot()) (void)RemoveTree(TestDir());
+  }
+};
+const auto* const g_cleanup = testing::AddGlobalTestEnvironment(new Cleanup);
+
+TEST(Run, TrueAndExitCodes) {
+  REQUIRE_ROOT();
+  auto r = Cvrun({"run", "--bundle", WriteBundle("true", BaseConfig({"/bin/true"}, "true")),
+                  Id("true")});
+  EXPECT_EQ(r.status.code, 0) << r.err;
+  auto e = Cvrun({"run", "--bundle",
+                  WriteBundle("exit3", BaseConfig({"/bin/cvb-probe", "exit", "3"}, "exit3")),
+                  Id("exit3")});
+  EXPECT_EQ(e.status.code, 3) << e.err;
+  EXPECT_NO_LEAKS();
+}
+
+TEST(Run, JsonLogHasOnePhasesLine) {
+  REQUIRE_ROOT();
+  std::string log = TestDir() + "/phases.log";
+  auto r = Cvrun({"--log", log, "--log-format", "json", "run", "--bundle",
+                  WriteBundle("phases", BaseConfig({"/bin/true"}, "phases")), Id("phases")});
+  ASSERT_EQ(r.status.code, 0) << r.err;
+  auto text = ReadFile(log);
+  ASSERT_TRUE(text.ok());
+  auto lines = Split(*text, '\n');
+  ASSERT_EQ(lines.size(), 1u) << *text;
+  auto j = json::parse(lines[0]);
+  EXPECT_EQ(j["msg"], "phases");
+  EXPECT_EQ(j["cmd"], "run");
+  for (const char* phase : {"spec", "cgroup", "clone", "namespaces", "mounts", "pivot_root",
+                            "finalize", "total", "wait", "cleanup", "run_total"})
+    EXPECT_TRUE(j["phases_us"].contains(phase)) << phase;
+  EXPECT_NO_LEAKS();
+}
+
+TEST(Lifecycle, CreateStartStateKillDelete) {
+  REQUIRE_ROOT();
+  std::string id = Id("life");
+  std::string bundle =
+      WriteBundle("life", BaseConfig({"/bin/cvb-probe", "sleep", "30", kMarker()}, "life"));
+  std::string pid_file = TestDir() + "/life.pid";
+  int fds[2];
+  ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
+  UniqueFd read_end(fds[0]), write_end(fds[1]);
+  SpawnOptions so;
+  so.stdout_fd = write_end.get();
+  auto c = Cvrun({"create", "--bundle", bundle, "--pid-file", pid_file, id}, 20000, so);
+  write_end.reset();
+  ASSERT_EQ(c.status.code, 0) << c.err;
+  auto pid_text = ReadFile(pid_file);
+  ASSERT_TRUE(pid_text.ok());
+  pid_t pid = std::atoi(pid_text->c_str());
+  ASSERT_GT(pid, 0);
+  auto st = json::parse(Cvrun({"state", id}).out);
+  EXPECT_EQ(st["status"], "created");
+  EXPECT_EQ(st["pid"], pid);
+  EXPECT_EQ(st["bundle"], bundle);
+  // A second create with the same ID fails and leaves the first alone.
+  auto dup = Cvrun({"create", "--bundle", bundle, id});
+  EXPECT_NE(dup.status.code, 0);
+  EXPECT_NE(dup.err.find("container " + id + " already exists"), std::string::npos) << dup.err;
+  ASSERT_EQ(Cvrun({"start", id}).status.code, 0);
+  LineReader reader(std::move(read_end));
+  auto line = reader.Next(MonotonicNs() + 5'000'000'000);
+  ASSERT_TRUE(line.ok());
+  EXPECT_EQ(line->text, "sleeping");
+  EXPECT_EQ(json::parse(Cvrun({"state", id}).out)["status"], "running");
+  auto ps = Cvrun({"ps", "--format", "json", id});
+  EXPECT_EQ(json::parse(ps.out), json::array({pid}));
+  auto list = Cvrun({"list"});
+  EXPECT_NE(list.out.find(id), std::string::npos);
+  EXPECT_NE(list.out.find("running"), std::string::npos);
+  // The memory limit is in place (v1 memory controller, or memory.max on v2).
+  auto self_cg = ReadFile("/proc/" + std::to_string(pid) + "/cgroup");
+  ASSERT_TRUE(self_cg.ok());
+  for (const auto& l : Split(*self_cg, '\n')) {
+    if (l.find(":memory:") != std::string::npos) {
+      auto limit = ReadFile("/sys/fs/cgroup/memory" + l.substr(l.find(":memory:") + 8) +
+                            "/memory.limit_in_bytes");
+      ASSERT_TRUE(limit.ok());
+      EXPECT_EQ(Trim(*limit), std::to_string(64 << 20));
+    }
+  }
+  // A delete without --force refuses a running container.
+  auto del = Cvrun({"delete", id});
+  EXPECT_NE(del.status.code, 0);
+  EXPECT_NE(del.err.find("is running"), std::string::npos) << del.err;
+  // The init is pid 1 of its namespace: it ignores SIGTERM without a handler, as in runc.
+  ASSERT_EQ(Cvrun({"kill", id, "SIGKILL"}).status.code, 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);  // we are its subreaper
+  EXPECT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(json::parse(Cvrun({"state", id}).out)["status"], "stopped");
+  auto kill_stopped = Cvrun({"kill", id, "TERM"});
+  EXPECT_NE(kill_stopped.status.code, 0);
+  EXPECT_EQ(Cvrun({"delete", id}).status.code, 0);
+  EXPECT_NO_LEAKS();
+}
+
+TEST(Lifecycle, DeleteForceKillsACreatedContainer) {
+  REQUIRE_ROOT();
+  std::string id = Id("force");
+  ASSERT_EQ(Cvrun({"create", "--bundle",
+                   WriteBundle("force", BaseConfig({"/bin/cvb-probe", "sleep", "30"}, "force")),
+                   id})
+                .status.code,
+            0);
+  EXPECT_EQ(Cvrun({"delete", "--force", id}).status.code, 0);
+  EXPECT_NO_LEAKS();
+}
+
+TEST(Isolation, DefaultSpecSeesNothingOfTheHost) {
+  REQUIRE_ROOT();
+  std::string marker = TestDir() + "/host-marker";
+  ASSERT_TRUE(WriteFile(marker, "host").ok());
+  // An fd without O_CLOEXEC in the caller must not reach the container.
+  int leaked_fd = ::open("/etc/hostname", O_RDONLY);
+  ASSERT_GE(leaked_fd, 0);
+  auto r = Cvrun({"run", "--bundle",
+                  WriteBundle("iso", BaseConfig({"/bin/cvb-probe", "report", marker.c_str(), "/work",
+                                                 "/run/cvrun", "/etc/hostname", "/secret"},
+                                                "iso")),
+                  Id("iso")});
+  ::close(leaked_fd);
+  ASSERT_EQ(r.status.code, 0) << r.err;
+  auto rep = ParseReport(r.out);
+  EXPECT_EQ(One(rep, "pid"), "1");
+  EXPECT_EQ(One(rep, "processes"), "1") << "host processes are visible";
+  EXPECT_EQ(One(rep, "hostname"), "cvrun-test");
+  EXPECT_EQ(All(rep, "netdev"), (std::vector<std::string>{"lo"})) << "host interfaces are visible";
+  std::vector<std::string> fds;
+  for (const auto& f : All(rep, "fd")) fds.push_back(f.substr(0, f.find(' ')));
+  EXPECT_EQ(fds, (std::vector<std::string>{"0", "1", "2"})) << r.out;
+  auto paths = All(rep, "path");
+  EXPECT_NE(std::find(paths.begin(), paths.end(), marker + " no"), paths.end()) << r.out;
+  EXPECT_NE(std::find(paths.begin(), paths.end(), "/work no"), paths.end());
+  EXPECT_NE(std::find(paths.begin(), paths.end(), "/run/cvrun no"), paths.end());
+  EXPECT_NE(std::find(paths.begin(), paths.end(), "/secret yes"), paths.end());
+  // CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE = bits 29, 5, 10.
+  EXPECT_EQ(One(rep, "CapEff"), "0000000020000420");
+  EXPECT_EQ(One(rep, "CapBnd"), "0000000020000420");
+  EXPECT_EQ(One(rep, "NoNewPrivs"), "1");
+  EXPECT_EQ(One(rep, "nofile"), "1024 1024");
+  EXPECT_NO_LEAKS();
+}
+
+TEST(Isolation, ReadonlyRootMaskedAndReadonlyPaths) {
+  REQUIRE_ROOT();
+  json cfg = BaseConfig({"/bin/sh", "-c",
+                         "/bin/cvb-probe write /newfile; /bin/cvb-probe write /tmp/ok;"
+                         " /bin/cvb-probe read /proc/keys; /bin/cvb-probe write /proc/sys/kernel/hostname"},
+                        "ro");
+  auto r = Cvrun({"run", "--bundle", WriteBundle("ro", cfg), Id("ro")});
+  ASSERT_EQ(r.status.code, 0) << r.err;
+  EXPECT_NE(r.out.find("write /newfile errno=30"), std::string::npos) << r.out;  // EROFS
+  EXPECT_NE(r.out.find("write /tmp/ok ok"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("read /proc/keys \n"), std::string::npos) << r.out;  // /dev/null
+  EXPECT_NE(r.out.find("write /proc/sys/kernel/hostname errno=30"), std::string::npos) << r.out;
+  EXPECT_NO_LEAKS();
+}
+
+TEST(Isolation, SymlinksInTheRootfsCannotRedirectToTheHost) {
+  REQUIRE_ROOT();
+  std::string rootfs = MakeRootfs("symlinks");
+  std::string escape_name = "cvrun-it-escaped-" + std::to_string(getpid());
+  ASSERT_EQ(symlink("/", (rootfs + "/escape").c_str()), 0);
+  ASSERT_EQ(symlink("../../../../../../tmp", (rootfs + "/cwdlink").c_str()), 0);
+  ASSERT_EQ(symlink("/secret", (rootfs + "/masklink").c_str()), 0);
+  std::string host_marker = TestDir() + "/host-only";
+  ASSERT_TRUE(WriteFile(host_marker, "host").ok());
+  json cfg = BaseConfig({"/bin/sh", "-c",
+                         "/bin/cvb-probe report; /bin/cvb-probe read /secret; ls /" + escape_name +
+                             " >/dev/null && echo escaped-dir-inside"},
+                        "sym");
+  cfg["root"]["path"] = rootfs;
+  cfg["root"]["readonly"] = false;
+  cfg["process"]["cwd"] = "/cwdlink";
+  cfg["mounts"].push_back({{"destination", "/escape/" + escape_name},
+                           {"type", "tmpfs"},
+                           {"source", "tmpfs"}});
+  cfg["linux"]["maskedPaths"].push_back("/masklink");
+  auto r = Cvrun({"run", "--bundle", WriteBundle("sym", cfg), Id("sym")});
+  ASSERT_EQ(r.status.code, 0) << r.err;
+  auto rep = ParseReport(r.out);
+  EXPECT_EQ(One(rep, "cwd"), "/tmp");  // the container's /tmp, not the host's
+  EXPECT_NE(r.out.find("read /secret \n"), std::string::npos) << "masked through the link\n" << r.out;
+  EXPECT_NE(r.out.find("escaped-dir-inside"), std::string::npos) << r.out;
+  // The mount destination was made inside the rootfs, not at the host's root.
+  EXPECT_FALSE(PathExists("/" + escape_name));
+  EXPECT_TRUE(PathExists(rootfs + "/" + escape_name));
+  EXPECT_NO_LEAKS();
+}
+
+TEST(Isolation, UserSeccompAndCapabilities) {
+  REQUIRE_ROOT();
+  json cfg = BaseConfig({"/bin/sh", "-c", "/bin/cvb-probe report; /bin/cvb-probe write /tmp/x"},
+                        "user");
+  cfg["process"]["user"] = {{"uid", 1000}, {"gid", 1000}, {"additionalGids", {1001}}};
+  cfg["process"]["capabilities"] = {{"bounding", {"CAP_KILL"}}};
+  cfg["linux"]["seccomp"] = {
+      {"defaultAction", "SCMP_ACT_ALLOW"},
+      {"architectures", {"SCMP_ARCH_X86_64"}},
+      {"syscalls", {{{"names", {"open", "openat", "creat"}},
+                     {"action", "SCMP_ACT_ERRNO"},
+                     {"errnoRet", 1},
+                     {"args", {{{"index", 2}, {"value", 0100}, {"valueTwo", 0100}, {"op", "SCMP_CMP_MASKED_EQ"}}}}}}}};
+  auto r = Cvrun({"run", "--bundle", WriteBundle("user", cfg), Id("user")});
+  ASSERT_EQ(r.status.code, 0) << r.err;
+  auto rep = ParseReport(r.out);
+  EXPECT_EQ(One(rep, "uid"), "1000");
+  EXPECT_EQ(One(rep, "gid"), "1000");
+  EXPECT_EQ(One(rep, "CapEff"), "0000000000000000");
+  EXPECT_EQ(One(rep, "CapBnd"), "0000000000000020");
+  EXPECT_EQ(One(rep, "Seccomp"), "2");
+  EXPECT_NE(r.out.find("write /tmp/x errno=1"), std::string::npos) << r.out;  // O_CREAT denied
+  EXPECT_NO_LEAKS();
+}
+
+TEST(Limits, MemoryLimitKillsAnOverrun) {
+  REQUIRE_ROOT();
+  auto r = Cvrun({"run", "--bundle",
+                  WriteBundle("oom", BaseConfig({"/bin/cvb-probe", "alloc", "200"}, "oom")),
+                  Id("oom")});
+  EXPECT_EQ(r.status.code, 128 + SIGKILL) << r.out << r.err;
+  EXPECT_EQ(r.out.find("alloc done"), std::string::npos);
+  EXPECT_NO_LEAKS();
+}
+
+TEST(Limits, PidsCpuAndSysctl) {
+  REQUIRE_ROOT();
+  json cfg = BaseConfig({"/bin/sh", "-c",
+                         "cat /proc/sys/net/ipv4/ip_forward; cat /proc/self/cgroup"},
+                        "res");
+  cfg["linux"]["resources"]["pids"] = {{"limit", 16}};
+  cfg["linux"]["resources"]["cpu"] = {{"shares", 256}, {"quota", 50000}, {"period", 100000}};
+  cfg["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1"}};
+  // Check the values from a hook while the container exists.
+  std::string seen = TestDir() + "/res-seen";
+  cfg["hooks"] = {{"createRuntime",
+                   {{{"path", "/bin/sh"},
+                     {"args", {"sh", "-c",
+                               "cat /sys/fs/cgroup/pids/cvrun-it-res/pids.max "
+                               "/sys/fs/cgroup/cpu/cvrun-it-res/cpu.shares "
+                               "/sys/fs/cgroup/cpu/cvrun-it-res/cpu.cfs_quota_us > " + seen}}}}}};
+  auto r = Cvrun({"run", "--bundle", WriteBundle("res", cfg), Id("res")});
+  ASSERT_EQ(r.status.code, 0) << r.err;
+  EXPECT_EQ(Split(r.out, '\n')[0], "1");
+  auto values = ReadFile(seen);
+  ASSERT_TRUE(values.ok());
+  EXPECT_EQ(*values, "16\n256\n50000\n");
+  EXPECT_NO_LEAKS();
+}
+
+TEST(Hooks, RunInOrderWithStateOnStdin) {
+  REQUIRE_ROOT();
+  std::string log = TestDir() + "/hooks.log";
+  auto hook = [&](const std::string& name) {
+    return json{{"path", "/bin/sh"},
+                {"args", {"sh", "-c", "echo " + name + " $(grep -o '\"status\": \"[a-z]*\"' | head -1) >> " + log}}};
+  };
+  json cfg = BaseConfig({"/bin/true"}, "hooks");
+  cfg["hooks"] = {{"prestart", {hook("prestart")}},
+                  {"createRuntime", {hook("createRuntime")}},
+                  {"poststart", {hook("poststart")}},
+                  {"poststop", {hook("poststop")}}};
+  std::string id = Id("hooks");
+  std::string bundle = WriteBundle("hooks", cfg);
+  ASSERT_EQ(Cvrun({"create", "--bundle", bundle, id}).status.code, 0);
+  ASSERT_EQ(Cvrun({"start", id}).status.code, 0);
+  ASSERT_EQ(Cvrun({"delete", "--force", id}).status.code, 0);
+  auto text = ReadFile(log);
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(*text,
+            "prestart \"status\": \"created\"\ncreateRuntime \"status\": \"created\"\n"
+            "poststart \"status\": \"running\"\npoststop \"status\": \"stopped\"\n");
+  EXPECT_NO_LEAKS();
+}
+
+TEST(Cgroups, PureV1InAPrivateMountNamespace) {
+  REQUIRE_ROOT();
+  if (!PathExists("/sys/fs/cgroup/unified/cgroup.procs"))
+    GTEST_SKIP() << "host is not hybrid; the pure v1 case is the host itself";
+  std::string bundle = WriteBundle("v1", BaseConfig({"/bin/true"}, "v1"));
+  auto r = cvb::Run({"unshare", "-m", "--propagation", "private", "sh", "-c",
+                "umount /sys/fs/cgroup/unified && exec " + std::string(CVRUN_BINARY) +
+                    " --root " + StateRoot() + " run --bundle " + bundle + " " + Id("v1")},
+               std::chrono::seconds(20));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status.code, 0) << r->err;
+  EXPECT_NO_LEAKS();
+}
+
+// --- bad input and faults: clear error, non-zero exit, nothing left ---
+
+void ExpectCreateFails(const std::string& name, const std::string& bundle,
+                       const std::string& message) {
+  auto r = Cvrun({"create", "--bundle", bundle, Id(name)});
+  EXPECT_NE(r.status.code, 0);
+  EXPECT_NE(r.err.find(message), std::string::npos) << "stderr: " << r.err;
+  EXPECT_NO_LEAKS();
+}
+
+TEST(BadInput, MalformedJson) {
+  REQUIRE_ROOT();
+  ExpectCreateFails("badjson", WriteBundleText("badjson", "{\"ociVersion\": \"1.0.2\", "),
+                    "config.json: malformed JSON at byte");
+}
+
+TEST(BadInput, WrongTypeNamesThePath) {
+  REQUIRE_ROOT();
+  json cfg = BaseConfig({"/bin/true"}, "wrongtype");
+  cfg["linux"]["resources"]["memory"]["limit"] = "64M";
+  ExpectCreateFails("wrongtype", WriteBundle("wrongtype", cfg),
+                    "linux.resources.memory.limit: expected an integer");
+}
+
+TEST(BadInput, MissingRootfs) {
+  REQUIRE_ROOT();
+  json cfg = BaseConfig({"/bin/true"}, "noroot");
+  cfg["root"]["path"] = TestDir() + "/no-such-rootfs";
+  ExpectCreateFails("noroot", WriteBundle("noroot", cfg),
+                    "root.path: rootfs " + TestDir() + "/no-such-rootfs: No such file");
+}
+
+TEST(BadInput, MissingMountSource) {
+  REQUIRE_ROOT();
+  json cfg = BaseConfig({"/bin/true"}, "nosrc");
+  cfg["mounts"].push_back({{"destination", "/data"},
+                           {"type", "bind"},
+                           {"source", "/nonexistent-cvrun-src"},
+                           {"options", {"rbind"}}});
+  ExpectCreateFails("nosrc", WriteBundle("nosrc", cfg),
+                    "mounts[5].source: bind source /nonexistent-cvrun-src: No such file");
+}
+
+TEST(BadInput, ExecutableNotFound) {
+  REQUIRE_ROOT();
+  ExpectCreateFails("noexec", WriteBundle("noexec", BaseConfig({"/bin/nope"}, "noexec")),
+                    "exec: \"/bin/nope\": executable file not found");
+}
+
+TEST(BadInput, MountFailureInTheChildIsReportedAndCleanedUp) {
+  REQUIRE_ROOT();
+  json cfg = BaseConfig({"/bin/true"}, "badfs");
+  cfg["mounts"].push_back({{"destination", "/x"}, {"type", "nosuchfs"}, {"source", "none"}});
+  ExpectCreateFails("badfs", WriteBundle("badfs", cfg),
+                    "container init: mount mounts[5] none on /x: No such device");
+}
+
+TEST(BadInput, UnknownIdAndUnknownSignal) {
+  REQUIRE_ROOT();
+  for (const std::vector<std::string>& cmd :
+       {std::vector<std::string>{"state", Id("ghost")}, {"start", Id("ghost")},
+        {"kill", Id("ghost"), "TERM"}, {"delete", Id("ghost")}}) {
+    auto r = Cvrun(cmd);
+    EXPECT_NE(r.status.code, 0) << cmd[0];
+    EXPECT_NE(r.err.find("container " + Id("ghost") + " does not exist"), std::string::npos)
+        << cmd[0] << ": " << r.err;
+  }
+  std::string id = Id("sig");
+  ASSERT_EQ(Cvrun({"create", "--bundle",
+                   WriteBundle("sig", BaseConfig({"/bin/cvb-probe", "sleep", "30"}, "sig")), id})
+                .status.code,
+            0);
+  auto r = Cvrun({"kill", id, "SIGWHATEVER"});
+  EXPECT_NE(r.status.code, 0);
+  EXPECT_NE(r.err.find("unknown signal \"SIGWHATEVER\""), std::string::npos) << r.err;
+  EXPECT_EQ(json::parse(Cvrun({"state", id}).out)["status"], "created");
+  EXPECT_EQ(Cvrun({"delete", "--force", id}).status.code, 0);
+  EXPECT_NO_LEAKS();
+}
+
+TEST(Faults, SigkillMidCreateThenDeleteForceRecovers) {
+  REQUIRE_ROOT();
+  std::string id = Id("crash");
+  json cfg = BaseConfig({"/bin/cvb-probe", "sleep", "30"}, "crash");
+  // A prestart hook that hangs: cvrun is inside create (init cloned, cgroups made) when killed.
+  std::string started = TestDir() + "/crash-hook-started";
+  cfg["hooks"] = {{"prestart",
+                   {{{"path", "/bin/sh"},
+                     {"args", {"sh", "-c", "touch " + started + "; exec sleep 30"}},
+                     {"env", {std::string("CVB_MARKER=") + kMarker()}}}}}};
+  std::string bundle = WriteBundle("crash", cfg);
+  auto child = Spawn({CVRUN_BINARY, "--root", StateRoot(), "create", "--bundle", bundle, id});
+  ASSERT_TRUE(child.ok());
+  for (int i = 0; i < 500 && !PathExists(started); ++i) usleep(10000);
+  ASSERT_TRUE(PathExists(started)) << "hook never ran";
+  child->Kill(SIGKILL);
+  (void)child->Wait();
+  usleep(100000);  // the parent-death signals land
+  // The state entry and cgroups remain (the crash could not clean them); no process does.
+  auto leaks = Leaks();
+  for (const auto& l : leaks) EXPECT_NE(l.rfind("process", 0), 0u) << l;
+  EXPECT_EQ(json::parse(Cvrun({"state", id}).out)["status"], "stopped");
+  auto del = Cvrun({"delete", "--force", id});
+  EXPECT_EQ(del.status.code, 0) << del.err;
+  EXPECT_NO_LEAKS();
+}
+
+}  // namespace
+}  // namespace cvb::runtime::testenv
