@@ -3,6 +3,8 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "cvb/common/clock.h"
 
 namespace cvb {
@@ -17,8 +19,9 @@ Result<StampedLine> LineReader::Next(int64_t deadline_ns) {
       return line;
     }
     if (eof_ || !fd_) return Failure("eof");
-    int64_t left_ns = deadline_ns - MonotonicNs();
-    if (left_ns <= 0) return Error{ETIMEDOUT, "waiting for a line"};
+    // At or past the deadline we still look once (timeout 0), so a caller can drain what is
+    // already there with deadline 0.
+    int64_t left_ns = std::max<int64_t>(0, deadline_ns - MonotonicNs());
     pollfd p{fd_.get(), POLLIN, 0};
     int timeout_ms = static_cast<int>(std::min<int64_t>((left_ns + 999'999) / 1'000'000, 1000));
     int n = ::poll(&p, 1, timeout_ms);
@@ -26,7 +29,10 @@ Result<StampedLine> LineReader::Next(int64_t deadline_ns) {
       if (errno == EINTR) continue;
       return ErrnoError("poll");
     }
-    if (n == 0) continue;
+    if (n == 0) {
+      if (MonotonicNs() >= deadline_ns) return Error{ETIMEDOUT, "waiting for a line"};
+      continue;
+    }
     char buf[4096];
     ssize_t r = ::read(fd_.get(), buf, sizeof buf);
     if (r > 0) {

@@ -4,10 +4,14 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "cvb/common/clock.h"
@@ -30,6 +34,66 @@ ExitStatus FromWaitStatus(int status) {
   return s;
 }
 }  // namespace
+
+namespace {
+// Statuses of children reaped by ReapOrphans() before their owner waited for them.
+std::mutex g_reaped_mutex;
+std::map<pid_t, int> g_reaped;
+
+std::optional<ExitStatus> TakeReaped(pid_t pid) {
+  std::lock_guard<std::mutex> lock(g_reaped_mutex);
+  auto it = g_reaped.find(pid);
+  if (it == g_reaped.end()) return std::nullopt;
+  ExitStatus s = FromWaitStatus(it->second);
+  g_reaped.erase(it);
+  return s;
+}
+}  // namespace
+
+Result<void> BecomeSubreaper() {
+  if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
+    return ErrnoError("prctl(PR_SET_CHILD_SUBREAPER)");
+  return Ok();
+}
+
+void ReapOrphans() {
+  for (;;) {
+    int status = 0;
+    pid_t p = ::waitpid(-1, &status, WNOHANG);
+    if (p <= 0) return;
+    std::lock_guard<std::mutex> lock(g_reaped_mutex);
+    g_reaped[p] = status;
+    // Bound the memory of statuses nobody asks for.
+    if (g_reaped.size() > 4096) g_reaped.erase(g_reaped.begin());
+  }
+}
+
+Result<std::optional<ExitStatus>> WaitForExit(pid_t pid, int64_t deadline_ns) {
+  if (auto s = TakeReaped(pid)) return std::optional<ExitStatus>(*s);
+  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) {
+    if (errno == ESRCH) return std::optional<ExitStatus>();  // already gone and not ours
+    return ErrnoError("pidfd_open " + std::to_string(pid));
+  }
+  UniqueFd fd(pidfd);
+  for (;;) {
+    int status = 0;
+    pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) return std::optional<ExitStatus>(FromWaitStatus(status));
+    if (r < 0 && errno == ECHILD) {
+      if (auto s = TakeReaped(pid)) return std::optional<ExitStatus>(*s);
+    }
+    int64_t left_ms = (deadline_ns - MonotonicNs()) / 1'000'000;
+    if (left_ms <= 0) return Error{ETIMEDOUT, "wait for pid " + std::to_string(pid)};
+    pollfd p{fd.get(), POLLIN, 0};
+    int n = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left_ms, 1000)));
+    if (n < 0 && errno != EINTR) return ErrnoError("poll pidfd");
+    if (n > 0 && r < 0 && errno == ECHILD) {
+      // Exited, and not our child: nobody here can know its status.
+      return std::optional<ExitStatus>();
+    }
+  }
+}
 
 Child::Child(Child&& o) noexcept : pid_(o.release()) {}
 Child& Child::operator=(Child&& o) noexcept {
@@ -58,6 +122,12 @@ std::optional<ExitStatus> Child::TryWait() {
     pid_ = -1;
     return FromWaitStatus(status);
   }
+  if (r < 0 && errno == ECHILD) {
+    if (auto s = TakeReaped(pid_)) {
+      pid_ = -1;
+      return s;
+    }
+  }
   return std::nullopt;
 }
 
@@ -69,6 +139,12 @@ Result<ExitStatus> Child::Wait(std::optional<std::chrono::milliseconds> timeout)
       pid_t r = ::waitpid(pid_, &status, 0);
       if (r == pid_) break;
       if (r < 0 && errno == EINTR) continue;
+      if (r < 0 && errno == ECHILD) {
+        if (auto s = TakeReaped(pid_)) {
+          pid_ = -1;
+          return *s;
+        }
+      }
       return ErrnoError("waitpid " + std::to_string(pid_));
     }
     pid_ = -1;
@@ -157,16 +233,18 @@ Result<RunOutput> Run(const std::vector<std::string>& argv, std::chrono::millise
   if (::pipe2(err_pipe, O_CLOEXEC) != 0) return ErrnoError("pipe");
   UniqueFd err_r(err_pipe[0]), err_w(err_pipe[1]);
 
+  // A caller-given stdout or stderr goes where the caller said (a container's ready pipe, which
+  // outlives the command); only the others are captured.
   SpawnOptions options = base;
-  options.stdout_fd = out_w.get();
-  options.stderr_fd = err_w.get();
+  bool out_open = base.stdout_fd < 0, err_open = base.stderr_fd < 0;
+  if (out_open) options.stdout_fd = out_w.get();
+  if (err_open) options.stderr_fd = err_w.get();
   CVB_ASSIGN_OR_RETURN(Child child, Spawn(argv, options));
   out_w.reset();
   err_w.reset();
 
   RunOutput result;
   int64_t deadline = MonotonicNs() + timeout.count() * 1'000'000;
-  bool out_open = true, err_open = true;
   while (out_open || err_open) {
     int64_t left_ms = (deadline - MonotonicNs()) / 1'000'000;
     if (left_ms <= 0) {

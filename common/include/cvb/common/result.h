@@ -40,6 +40,8 @@ class [[nodiscard]] Result {
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   const Error& error() const { return std::get<1>(v_); }
+  T value_or(T fallback) const& { return ok() ? value() : std::move(fallback); }
+  T value_or_empty() const& { return ok() ? value() : T{}; }
 
  private:
   std::variant<T, Error> v_;
@@ -64,14 +66,14 @@ inline Result<void> Ok() { return Result<void>(); }
 }  // namespace cvb
 
 // Early return of the error of an expression that yields a Result.
-#define CVB_TRY(expr)                                 \
-  do {                                                \
-    auto cvb_try_result_ = (expr);                    \
-    if (!cvb_try_result_.ok()) return cvb_try_result_.error(); \
-  } while (0)
-
 #define CVB_CONCAT_INNER_(a, b) a##b
 #define CVB_CONCAT_(a, b) CVB_CONCAT_INNER_(a, b)
+#define CVB_TRY(expr) CVB_TRY_IMPL_(CVB_CONCAT_(cvb_try_result_, __COUNTER__), expr)
+#define CVB_TRY_IMPL_(tmp, expr)            \
+  do {                                      \
+    auto tmp = (expr);                      \
+    if (!tmp.ok()) return tmp.error();      \
+  } while (0)
 // CVB_ASSIGN_OR_RETURN(auto x, F()) : x = F().value(), or return F()'s error.
 #define CVB_ASSIGN_OR_RETURN(lhs, expr) \
   CVB_ASSIGN_OR_RETURN_IMPL_(CVB_CONCAT_(cvb_result_, __LINE__), lhs, expr)

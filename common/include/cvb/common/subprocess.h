@@ -66,13 +66,25 @@ struct RunOutput {
   std::string out;
   std::string err;
 };
-// Runs to completion, capturing stdout and stderr; kills the child after the timeout.
+// Runs to completion, capturing stdout and stderr (those not redirected by options); kills the
+// child after the timeout.
 Result<RunOutput> Run(const std::vector<std::string>& argv,
                       std::chrono::milliseconds timeout = std::chrono::seconds(60),
                       const SpawnOptions& options = {});
 // Runs and fails (naming the command and its stderr) unless it exits 0.
 Result<std::string> RunChecked(const std::vector<std::string>& argv,
                                std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+// Makes this process a child subreaper: processes of detached containers are re-parented to it
+// (and can be waited for) rather than to PID 1, which on these hosts does not reap them.
+Result<void> BecomeSubreaper();
+// Reaps exited children that nobody waits for (re-parented orphans such as a runtime's helpers)
+// and remembers their status, so that a later wait for one of them still gets it.
+void ReapOrphans();
+// Waits until pid exits, whether or not it is our child (pidfd). Returns its status when it was
+// our child (now reaped); nullopt when it was someone else's. ETIMEDOUT at the deadline
+// (CLOCK_MONOTONIC ns).
+Result<std::optional<ExitStatus>> WaitForExit(pid_t pid, int64_t deadline_ns);
 
 // Full path of a program in PATH, or an empty string.
 std::string FindProgram(const std::string& name);

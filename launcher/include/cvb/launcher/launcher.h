@@ -122,14 +122,21 @@ using LauncherFactory = std::function<Result<std::unique_ptr<Launcher>>(const La
 // Launchers by name. The bench binary registers every built-in family at start-up.
 class Registry {
  public:
-  void Register(const std::string& name, LauncherFactory factory);
+  // kind: "native", "container" or "vm" as the launcher's Kind() will say; known before any
+  // launcher is made, so process-wide conditions can be set up first.
+  void Register(const std::string& name, const std::string& kind, LauncherFactory factory);
+  void Register(const std::string& name, LauncherFactory factory) {
+    Register(name, "unknown", std::move(factory));
+  }
   bool Has(const std::string& name) const { return factories_.count(name) != 0; }
+  std::string KindOf(const std::string& name) const;
   std::vector<std::string> Names() const;
   // Error naming the launcher when it is unknown.
   Result<std::unique_ptr<Launcher>> Make(const LauncherConfig& config) const;
 
  private:
   std::map<std::string, LauncherFactory> factories_;
+  std::map<std::string, std::string> kinds_;
 };
 
 // native, crun, runc, runsc, cvrun (cvrun is found beside the running executable).

@@ -1,0 +1,21 @@
+#include "suite.h"
+
+#include <cstdio>
+
+namespace cvb::bench {
+
+void SweepState::Progress(const std::string& what) {
+  std::fprintf(stderr, "[%d/%d] %s\n", ++done_runs, total_runs, what.c_str());
+}
+
+void SweepState::Fail(benchmark::State& state, const std::string& message) {
+  ++failures;
+  std::fprintf(stderr, "cvbench: %s\n", message.c_str());
+  state.SkipWithError(message.c_str());
+}
+
+std::map<std::string, std::function<std::unique_ptr<Suite>()>> SuiteFactories() {
+  return {{"startup", MakeStartupSuite}};
+}
+
+}  // namespace cvb::bench

@@ -1,0 +1,60 @@
+// Suites: each turns the selected launchers into Google Benchmark entries named
+// "<suite>/<launcher>[/<param>:<value>...]" with counters whose names carry their unit.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "cvb/image/image.h"
+#include "cvb/launcher/launcher.h"
+
+namespace cvb::bench {
+
+// One launcher as a suite sees it: a prepared Launcher plus the dimensions that name it.
+struct LauncherSlot {
+  std::string display_name;  // "crun", "libvirt/kernel:minimal"
+  std::unique_ptr<launcher::Launcher> launcher;
+};
+
+struct SuiteOptions {
+  int repetitions = 10;
+  std::chrono::milliseconds ready_timeout{60'000};
+  std::map<std::string, std::string> params;  // suite knobs from --param k=v
+};
+
+// Shared by every benchmark of a sweep: progress reporting and the interrupt flag.
+struct SweepState {
+  std::atomic<bool> interrupted{false};
+  int total_runs = 0;
+  int done_runs = 0;
+  int failures = 0;
+  // "[12/40] startup/crun" on stderr.
+  void Progress(const std::string& what);
+  // Marks the benchmark failed with the message (Google Benchmark's SkipWithError).
+  void Fail(benchmark::State& state, const std::string& message);
+};
+
+class Suite {
+ public:
+  virtual ~Suite() = default;
+  virtual std::string Name() const = 0;
+  virtual std::string Description() const = 0;
+  // Registers the suite's benchmarks for these launchers; returns how many measured runs they
+  // will make (for progress).
+  virtual int Register(std::vector<LauncherSlot>& launchers, const SuiteOptions& options,
+                       SweepState& state) = 0;
+};
+
+// All suites by name.
+std::map<std::string, std::function<std::unique_ptr<Suite>()>> SuiteFactories();
+
+std::unique_ptr<Suite> MakeStartupSuite();
+
+}  // namespace cvb::bench

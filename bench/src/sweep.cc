@@ -1,0 +1,202 @@
+#include "sweep.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <set>
+
+#include "context.h"
+#include "cvb/common/file.h"
+#include "cvb/common/subprocess.h"
+#include "cvb/launcher/oci.h"
+#include "reporter.h"
+
+namespace cvb::bench {
+namespace {
+
+SweepState* g_sweep = nullptr;
+
+void OnInterrupt(int) {
+  if (g_sweep) g_sweep->interrupted = true;
+  static const char msg[] = "cvbench: interrupted; finishing the current run and writing results\n";
+  ssize_t r = ::write(2, msg, sizeof msg - 1);
+  (void)r;
+}
+
+}  // namespace
+
+launcher::Registry BuiltinRegistry() {
+  launcher::Registry registry;
+  launcher::RegisterProcessLaunchers(registry);
+  return registry;
+}
+
+int RunSweep(const SweepConfig& config, launcher::Registry& registry) {
+  auto factories = SuiteFactories();
+  for (const auto& s : config.suites) {
+    if (!factories.count(s)) {
+      std::string known;
+      for (const auto& [n, f] : factories) known += (known.empty() ? "" : ", ") + n;
+      std::fprintf(stderr, "cvbench: unknown suite '%s' (known: %s)\n", s.c_str(), known.c_str());
+      return 2;
+    }
+  }
+  for (const auto& l : config.launchers) {
+    if (!registry.Has(l)) {
+      std::string known;
+      for (const auto& n : registry.Names()) known += (known.empty() ? "" : ", ") + n;
+      std::fprintf(stderr, "cvbench: unknown launcher '%s' (known: %s)\n", l.c_str(),
+                   known.c_str());
+      return 2;
+    }
+  }
+  if (config.launchers.empty() || config.suites.empty()) {
+    std::fprintf(stderr, "cvbench: no suite or no launcher given\n");
+    return 2;
+  }
+
+  // The host as it is, before the conditions below change what this process sees.
+  std::map<std::string, std::string> context = HostContext();
+
+  // Process-wide conditions first, while we are single-threaded.
+  std::string host_conditions;
+  bool any_container = false;
+  for (const auto& l : config.launchers) any_container |= registry.KindOf(l) == "container";
+  if (any_container) {
+    auto c = launcher::EnterOciHostConditions();
+    if (!c) {
+      std::fprintf(stderr, "cvbench: %s\n", c.error().message().c_str());
+      return 2;
+    }
+    host_conditions = *c;
+  }
+  if (auto r = BecomeSubreaper(); !r)
+    std::fprintf(stderr, "cvbench: warning: %s\n", r.error().message().c_str());
+
+  // Scratch state (runtime roots, per-container bundles) on a short tmpfs path: runtimes put
+  // unix sockets there, whose paths must stay under 108 bytes.
+  std::string work_dir = "/run/cvbench/" + std::to_string(::getpid());
+  struct WorkDirGuard {
+    std::string dir;
+    ~WorkDirGuard() {
+      ReapOrphans();
+      (void)RemoveTree(dir);
+      ::rmdir("/run/cvbench");  // only succeeds when no other sweep uses it
+    }
+  } work_dir_guard{work_dir};
+  for (const auto& dir : {config.out_dir, work_dir}) {
+    if (auto made = MakeDirs(dir); !made) {
+      std::fprintf(stderr, "cvbench: %s\n", made.error().message().c_str());
+      return 2;
+    }
+  }
+
+  std::fprintf(stderr, "cvbench: building the image\n");
+  auto image = image::BuildImage();
+  if (!image) {
+    std::fprintf(stderr, "cvbench: %s\n", image.error().message().c_str());
+    return 2;
+  }
+
+  // Launchers: one slot per launcher, and per kernel profile for VM launchers.
+  std::vector<LauncherSlot> slots;
+  for (const auto& name : config.launchers) {
+    std::vector<std::string> kernels = registry.KindOf(name) == "vm" ? config.kernels
+                                                          : std::vector<std::string>{""};
+    for (const auto& kernel : kernels) {
+      launcher::LauncherConfig lc{name, work_dir, kernel, config.suite_options.params};
+      auto l = registry.Make(lc);
+      if (!l) {
+        std::fprintf(stderr, "cvbench: %s\n", l.error().message().c_str());
+        return 2;
+      }
+      if (auto c = (*l)->Check(); !c) {
+        std::fprintf(stderr, "cvbench: launcher %s: %s\n", name.c_str(),
+                     c.error().message().c_str());
+        return 2;
+      }
+      std::string display = kernel.empty() ? name : name + "/kernel:" + kernel;
+      std::fprintf(stderr, "cvbench: preparing %s\n", display.c_str());
+      if (auto p = (*l)->Prepare(*image); !p) {
+        std::fprintf(stderr, "cvbench: launcher %s: prepare: %s\n", display.c_str(),
+                     p.error().message().c_str());
+        return 2;
+      }
+      for (const auto& [k, v] : (*l)->Conditions()) context["launcher." + display + "." + k] = v;
+      slots.push_back({display, std::move(*l)});
+    }
+  }
+  if (!host_conditions.empty()) context["host_conditions"] = host_conditions;
+  context["repetitions"] = std::to_string(config.suite_options.repetitions);
+  context["image_hash"] = image->hash;
+  context["launchers"] = "";
+  for (const auto& s : slots) context["launchers"] += (context["launchers"].empty() ? "" : ",") +
+                                                       s.display_name;
+  context["order"] = "random interleaving of repetitions (Google Benchmark)";
+
+  // One untimed launch per launcher: page cache, runtime binaries and the daemon warmed up the
+  // same way for all, so the first measured run is not an outlier of cold caches.
+  if (config.warmup) {
+    context["warmup"] = "1 untimed launch per launcher";
+    for (auto& s : slots) {
+      launcher::WorkloadRequest req;
+      auto inst = s.launcher->Start(req);
+      if (!inst) {
+        std::fprintf(stderr, "cvbench: launcher %s: warm-up launch failed: %s\n",
+                     s.display_name.c_str(), inst.error().message().c_str());
+        return 1;
+      }
+      auto ready = (*inst)->WaitReady(config.suite_options.ready_timeout);
+      if (ready) (void)(*inst)->WaitExit(config.suite_options.ready_timeout);
+      (void)(*inst)->Teardown();
+      if (!ready) {
+        std::fprintf(stderr, "cvbench: launcher %s: warm-up launch failed: %s\n",
+                     s.display_name.c_str(), ready.error().message().c_str());
+        return 1;
+      }
+    }
+  }
+  for (const auto& [k, v] : context) benchmark::AddCustomContext(k, v);
+
+  SweepState sweep;
+  g_sweep = &sweep;
+  struct sigaction sa {}, old_int {}, old_term {};
+  sa.sa_handler = OnInterrupt;
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
+
+  int exit_code = 0;
+  for (const auto& suite_name : config.suites) {
+    auto suite = factories[suite_name]();
+    benchmark::ClearRegisteredBenchmarks();
+    sweep.done_runs = 0;
+    sweep.total_runs = suite->Register(slots, config.suite_options, sweep);
+    std::string path = config.out_dir + "/" + suite_name + ".json";
+    std::ofstream json(path);
+    if (!json) {
+      std::fprintf(stderr, "cvbench: cannot write %s\n", path.c_str());
+      exit_code = 2;
+      break;
+    }
+    std::fprintf(stderr, "cvbench: suite %s: %d runs over %zu launchers -> %s\n",
+                 suite_name.c_str(), sweep.total_runs, slots.size(), path.c_str());
+    TeeReporter reporter(&json);
+    benchmark::RunSpecifiedBenchmarks(&reporter);
+    json.close();
+    if (sweep.interrupted) {
+      exit_code = 130;
+      break;
+    }
+    if (sweep.failures) exit_code = 1;
+  }
+  benchmark::ClearRegisteredBenchmarks();
+  slots.clear();  // tears down anything a failed run left
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGTERM, &old_term, nullptr);
+  g_sweep = nullptr;
+  return exit_code;
+}
+
+}  // namespace cvb::bench

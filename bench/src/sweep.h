@@ -1,0 +1,29 @@
+// The sweep runner behind `cvbench run`: validates the request, builds the image, prepares the
+// launchers, runs each suite through Google Benchmark and writes <out>/<suite>.json.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cvb/launcher/launcher.h"
+#include "suite.h"
+
+namespace cvb::bench {
+
+struct SweepConfig {
+  std::vector<std::string> suites;
+  std::vector<std::string> launchers;
+  std::vector<std::string> kernels = {"distro"};  // VM kernel profiles
+  std::string out_dir;
+  SuiteOptions suite_options;
+  bool warmup = true;
+};
+
+// Exit codes: 0 success; 1 a run failed (results are still written); 2 bad request (unknown
+// suite or launcher, a launcher this host cannot run), with a one-line message on stderr.
+int RunSweep(const SweepConfig& config, launcher::Registry& registry);
+
+// The registry with every built-in launcher family.
+launcher::Registry BuiltinRegistry();
+
+}  // namespace cvb::bench

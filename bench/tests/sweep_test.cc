@@ -1,0 +1,102 @@
+// The result file's shape, which scripts and users depend on, from a sweep over fake launchers.
+#include "sweep.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cvb/common/file.h"
+#include "script_launcher.h"
+
+namespace cvb::bench {
+namespace {
+
+using launcher::testing::ScriptLauncher;
+
+class SweepTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/cvb-sweep-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    out_ = tmpl;
+    Add("fast", "echo 'CVB READY mode=ready start_mono_ns=1 ready_mono_ns=3'; "
+                "echo 'CVB DONE status=0'");
+    Add("broken", "echo 'exec: no such file'; exit 1");
+    config_.suites = {"startup"};
+    config_.out_dir = out_;
+    config_.suite_options.repetitions = 3;
+    config_.suite_options.ready_timeout = std::chrono::seconds(5);
+    config_.warmup = false;
+  }
+  void TearDown() override { ASSERT_TRUE(RemoveTree(out_)); }
+  void Add(const std::string& name, const std::string& script) {
+    registry_.Register(name, "native", [name, script](const launcher::LauncherConfig&) {
+      return Result<std::unique_ptr<launcher::Launcher>>(
+          std::make_unique<ScriptLauncher>(script, name));
+    });
+  }
+  nlohmann::json Load() {
+    auto text = ReadFile(out_ + "/startup.json");
+    EXPECT_TRUE(text);
+    return nlohmann::json::parse(text.value_or("{}"));
+  }
+  std::string out_;
+  launcher::Registry registry_;
+  SweepConfig config_;
+};
+
+TEST_F(SweepTest, WritesGoogleBenchmarkJsonWithNamesCountersAndContext) {
+  config_.launchers = {"fast"};
+  ASSERT_EQ(RunSweep(config_, registry_), 0);
+  auto j = Load();
+  for (const char* k : {"git_sha", "kernel", "cpu_model", "cgroup_mode", "accelerator",
+                        "repetitions", "launcher.fast.version", "date_utc"})
+    EXPECT_TRUE(j["context"].contains(k)) << k;
+  int iterations = 0;
+  bool saw_median = false;
+  for (const auto& b : j["benchmarks"]) {
+    if (b["run_type"] == "iteration") {
+      ++iterations;
+      EXPECT_EQ(b["name"], "startup/fast");
+      EXPECT_EQ(b["time_unit"], "ms");
+      for (const char* c : {"create_ms", "ready_ms", "exit_ms", "teardown_ms",
+                            "workload_start_to_ready_ms"})
+        EXPECT_TRUE(b.contains(c)) << c;
+      EXPECT_NEAR(b["real_time"].get<double>(), b["exit_ms"].get<double>(), 1e-6);
+    } else if (b["aggregate_name"] == "median") {
+      saw_median = true;
+      EXPECT_EQ(b["name"], "startup/fast_median");
+    }
+  }
+  EXPECT_EQ(iterations, 3);
+  EXPECT_TRUE(saw_median);
+}
+
+TEST_F(SweepTest, FailingLauncherIsReportedAsErrorNotDropped) {
+  config_.launchers = {"fast", "broken"};
+  EXPECT_EQ(RunSweep(config_, registry_), 1);
+  auto j = Load();
+  bool saw_error = false;
+  for (const auto& b : j["benchmarks"]) {
+    if (b["name"].get<std::string>().rfind("startup/broken", 0) == 0 &&
+        b.value("error_occurred", false)) {
+      saw_error = true;
+      EXPECT_NE(b["error_message"].get<std::string>().find("no such file"), std::string::npos);
+    }
+  }
+  EXPECT_TRUE(saw_error);
+}
+
+TEST_F(SweepTest, UnknownSuiteOrLauncherIsExitCode2) {
+  config_.launchers = {"fast"};
+  config_.suites = {"nope"};
+  EXPECT_EQ(RunSweep(config_, registry_), 2);
+  config_.suites = {"startup"};
+  config_.launchers = {"ghost"};
+  EXPECT_EQ(RunSweep(config_, registry_), 2);
+  EXPECT_FALSE(PathExists(out_ + "/startup.json"));
+}
+
+}  // namespace
+}  // namespace cvb::bench

@@ -1,0 +1,63 @@
+#include "cvb/common/proc.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "cvb/common/subprocess.h"
+
+namespace cvb {
+namespace {
+
+TEST(SmapsRollupTest, ParsesPssAndUss) {
+  const char* text =
+      "00400000-7ffd1e7b1000 ---p 00000000 00:00 0                          [rollup]\n"
+      "Rss:                1000 kB\n"
+      "Pss:                 600 kB\n"
+      "Pss_Anon:            100 kB\n"
+      "Shared_Clean:        500 kB\n"
+      "Private_Clean:        50 kB\n"
+      "Private_Dirty:       150 kB\n"
+      "Swap:                  4 kB\n";
+  auto m = ParseSmapsRollup(text);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->rss, 1000u * 1024);
+  EXPECT_EQ(m->pss, 600u * 1024);  // not Pss_Anon
+  EXPECT_EQ(m->uss, 200u * 1024);
+  EXPECT_EQ(m->swap, 4u * 1024);
+}
+
+TEST(SmapsRollupTest, RejectsTextWithoutPss) { EXPECT_FALSE(ParseSmapsRollup("Rss: 1 kB\n")); }
+
+TEST(SmapsRollupTest, ReadsOwnProcess) {
+  auto m = ReadProcessMemory(::getpid());
+  ASSERT_TRUE(m);
+  EXPECT_GT(m->pss, 0u);
+  EXPECT_GE(m->rss, m->uss);
+}
+
+TEST(MeminfoTest, FindsField) {
+  auto v = ParseMeminfoField("MemTotal: 100 kB\nMemAvailable:  42 kB\n", "MemAvailable");
+  ASSERT_TRUE(v);
+  EXPECT_EQ(*v, 42u * 1024);
+  EXPECT_FALSE(ParseMeminfoField("MemTotal: 1 kB\n", "MemAvailable"));
+  EXPECT_TRUE(ReadMeminfo("MemAvailable"));
+}
+
+TEST(ProcessTreeTest, IncludesGrandchildren) {
+  // sh -> sleep: the tree of sh has both.
+  auto child = Spawn({"/bin/sh", "-c", "sleep 5 & wait"});
+  ASSERT_TRUE(child);
+  std::vector<pid_t> tree;
+  for (int i = 0; i < 200 && tree.size() < 2; ++i) {
+    ::usleep(10000);
+    tree = ProcessTree(child->pid());
+  }
+  EXPECT_EQ(tree.front(), child->pid());
+  ASSERT_EQ(tree.size(), 2u);
+  EXPECT_EQ(ParentPid(tree[1]).value_or(-1), child->pid());
+  EXPECT_EQ(ProcessName(tree[1]).value_or_empty(), "sleep");
+  ::kill(tree[1], SIGKILL);
+}
+
+}  // namespace
+}  // namespace cvb

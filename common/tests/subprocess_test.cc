@@ -1,0 +1,75 @@
+#include "cvb/common/subprocess.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "cvb/common/clock.h"
+
+namespace cvb {
+namespace {
+
+TEST(RunTest, CapturesOutputAndExitCode) {
+  auto r = cvb::Run({"/bin/sh", "-c", "echo out; echo err >&2; exit 3"});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->out, "out\n");
+  EXPECT_EQ(r->err, "err\n");
+  EXPECT_EQ(r->status.code, 3);
+  EXPECT_FALSE(r->status.ok());
+}
+
+TEST(RunTest, TimesOutAndKills) {
+  int64_t t0 = MonotonicNs();
+  auto r = cvb::Run({"/bin/sleep", "10"}, std::chrono::milliseconds(200));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().err, ETIMEDOUT);
+  EXPECT_LT(MonotonicNs() - t0, 5'000'000'000);
+}
+
+TEST(RunTest, MissingProgramNamesIt) {
+  auto r = cvb::Run({"cvb-no-such-program"});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("cvb-no-such-program"), std::string::npos);
+}
+
+TEST(RunCheckedTest, FailureCarriesStderr) {
+  auto r = RunChecked({"/bin/sh", "-c", "echo boom >&2; exit 1"});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("boom"), std::string::npos);
+}
+
+TEST(ChildTest, DestructorKillsAndReaps) {
+  pid_t pid;
+  {
+    auto c = Spawn({"/bin/sleep", "30"});
+    ASSERT_TRUE(c);
+    pid = c->pid();
+  }
+  EXPECT_NE(::kill(pid, 0), 0);  // gone, not a zombie of ours
+}
+
+TEST(ChildTest, StatusSurvivesReapOrphans) {
+  auto c = Spawn({"/bin/sh", "-c", "exit 7"});
+  ASSERT_TRUE(c);
+  ::usleep(200000);
+  ReapOrphans();  // reaps it first; the status must still reach its owner
+  auto st = c->Wait(std::chrono::seconds(5));
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->code, 7);
+}
+
+TEST(WaitForExitTest, WaitsForChildAndTimesOut) {
+  auto c = Spawn({"/bin/sleep", "0.2"});
+  ASSERT_TRUE(c);
+  pid_t pid = c->release();
+  auto early = WaitForExit(pid, MonotonicNs() + 10'000'000);
+  ASSERT_FALSE(early);
+  EXPECT_EQ(early.error().err, ETIMEDOUT);
+  auto st = WaitForExit(pid, MonotonicNs() + 5'000'000'000);
+  ASSERT_TRUE(st);
+  ASSERT_TRUE(st->has_value());
+  EXPECT_EQ((*st)->code, 0);
+}
+
+}  // namespace
+}  // namespace cvb

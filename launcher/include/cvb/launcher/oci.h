@@ -1,0 +1,35 @@
+// Any OCI runtime binary (cvrun, crun, runc, runsc) driven through its command line, the way
+// container engines drive it: `create --bundle B --pid-file P ID`, `start ID`, wait for the
+// container's init, `delete [--force] ID`. All runtimes get the same bundle.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cvb/launcher/launcher.h"
+
+namespace cvb::launcher {
+
+struct OciRuntimeSpec {
+  std::string name;                      // launcher name: "crun"
+  std::string binary;                    // path or name in PATH
+  std::vector<std::string> global_args;  // before the subcommand, e.g. {"--network=none"}
+  std::string condition;                 // why those args, for the results' context
+  // Pass --log-format json --log F and read per-phase timings from F (cvrun).
+  bool phase_log = false;
+};
+
+Result<std::unique_ptr<Launcher>> MakeOciLauncher(const LauncherConfig& config,
+                                                  const OciRuntimeSpec& spec);
+
+// The built-in runtime specs: cvrun (beside the running executable), crun, runc, runsc.
+std::vector<OciRuntimeSpec> BuiltinOciRuntimes();
+
+// crun 1.8 refuses hybrid cgroup hosts; it works in a private mount namespace without the
+// cgroup2 mount at /sys/fs/cgroup/unified. cvbench moves its whole process there before any
+// launcher runs, so every runtime is measured under the same condition (it costs nothing per
+// run). Must be called while the process is single-threaded. Returns a description of what was
+// done for the results' context ("" when nothing was needed).
+Result<std::string> EnterOciHostConditions();
+
+}  // namespace cvb::launcher

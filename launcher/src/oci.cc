@@ -1,0 +1,377 @@
+#include "cvb/launcher/oci.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <dirent.h>
+
+#include <algorithm>
+#include <atomic>
+#include <linux/magic.h>
+#include <nlohmann/json.hpp>
+
+#include "cvb/common/clock.h"
+#include "cvb/common/file.h"
+#include "cvb/launcher/workload_channel.h"
+#include "process_instance.h"
+
+namespace cvb::launcher {
+namespace {
+
+constexpr auto kRuntimeCommandTimeout = std::chrono::seconds(60);
+
+// A runtime command (create, start, kill, delete) run to completion; its stdout goes to
+// stdout_fd when given (create: the container inherits it), stderr is captured for messages.
+// A runtime command (create, start, kill, delete) run to completion. For create, the
+// container inherits the command's stdio: stdout is the ready pipe, and stderr must be a file
+// (a pipe would stay open as long as the container and the wait for the command would hang).
+Result<void> RunRuntime(const std::vector<std::string>& argv, int stdout_fd = -1,
+                        const std::string& stderr_file = "") {
+  SpawnOptions opts;
+  if (stdout_fd >= 0) opts.stdout_fd = stdout_fd;
+  UniqueFd err_fd;
+  if (!stderr_file.empty()) {
+    err_fd.reset(::open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (!err_fd) return ErrnoError("open " + stderr_file);
+    opts.stderr_fd = err_fd.get();
+  }
+  auto r = Run(argv, kRuntimeCommandTimeout, opts);
+  if (!r) return r.error();
+  if (!r->status.ok()) {
+    std::string err = r->err;
+    if (!stderr_file.empty()) err = ReadFile(stderr_file).value_or_empty();
+    return Failure(JoinArgv(argv) + ": " + r->status.describe() + ": " + Trim(err));
+  }
+  return Ok();
+}
+
+class OciInstance : public Instance {
+ public:
+  OciInstance(std::vector<std::string> rt, std::string id, std::string run_dir, bool phase_log)
+      : rt_(std::move(rt)), id_(std::move(id)), run_dir_(std::move(run_dir)),
+        phase_log_(phase_log) {}
+  ~OciInstance() override { (void)Teardown(); }
+
+  // Create + start. Marks "create" and "start".
+  Result<void> Launch(const std::string& bundle, UniqueFd stdout_read, UniqueFd stdout_write) {
+    channel_ = WorkloadChannel(std::move(stdout_read));
+    std::string pid_file = run_dir_ + "/pid";
+    std::vector<std::string> create = rt_;
+    if (phase_log_) {
+      create.insert(create.begin() + 1, {"--log-format", "json", "--log", run_dir_ + "/log"});
+    }
+    create.insert(create.end(), {"create", "--bundle", bundle, "--pid-file", pid_file, id_});
+    created_ = true;  // from here on, delete --force is needed even if create fails halfway
+    auto c = RunRuntime(create, stdout_write.get(), run_dir_ + "/create.err");
+    // The container holds its own copy of the write end; ours must go so that EOF means exit.
+    stdout_write.reset();
+    if (!c) return c.error();
+    timeline_.Mark("create");
+    CVB_ASSIGN_OR_RETURN(std::string pid_text, ReadFile(pid_file));
+    pid_ = static_cast<pid_t>(std::atoi(Trim(pid_text).c_str()));
+    if (pid_ <= 0) return Failure("create: bad pid file " + pid_file + ": '" + pid_text + "'");
+    std::vector<std::string> start = rt_;
+    start.insert(start.end(), {"start", id_});
+    CVB_TRY(RunRuntime(start));
+    timeline_.Mark("start");
+    return Ok();
+  }
+
+  Result<void> WaitReady(std::chrono::milliseconds timeout) override {
+    auto ready = channel_.WaitReady(MonotonicNs() + timeout.count() * 1'000'000, timeline_);
+    if (!ready) return ready.error();
+    ready_ = *ready;
+    return Ok();
+  }
+
+  Result<ExitStatus> WaitExit(std::chrono::milliseconds timeout) override {
+    int64_t deadline = MonotonicNs() + timeout.count() * 1'000'000;
+    CVB_TRY(channel_.Drain(deadline));
+    CVB_TRY(WaitInit(deadline));
+    Collect();
+    // A runtime that does not hand us its init's status: trust the workload's DONE line.
+    if (!status_) {
+      ExitStatus s;
+      if (auto done = channel_.done()) s.code = static_cast<int>(done->Number("status").value_or(-1));
+      status_ = s;
+    }
+    return *status_;
+  }
+
+  Result<void> Stop(std::chrono::milliseconds timeout) override {
+    if (exited_) return Ok();
+    std::vector<std::string> kill = rt_;
+    kill.insert(kill.end(), {"kill", id_, "TERM"});
+    auto k = RunRuntime(kill);
+    int64_t deadline = MonotonicNs() + timeout.count() * 1'000'000;
+    auto w = k ? WaitInit(deadline) : Result<void>(k.error());
+    if (!w) {
+      std::vector<std::string> kill9 = rt_;
+      kill9.insert(kill9.end(), {"kill", id_, "KILL"});
+      (void)RunRuntime(kill9);
+      CVB_TRY(WaitInit(MonotonicNs() + 10'000'000'000));
+    }
+    channel_.DrainAvailable();
+    Collect();
+    return Ok();
+  }
+
+  Result<void> Teardown() override {
+    if (torn_down_) return Ok();
+    torn_down_ = true;
+    int64_t t = MonotonicNs();
+    Result<void> result = Ok();
+    if (created_) {
+      // Runtimes' helper processes (runsc's gofer and sandbox) were re-parented to us when
+      // their parent exited; runsc's delete waits for them to vanish, which zombies never do.
+      ReapOrphans();
+      std::vector<std::string> del = rt_;
+      // A container that exited is deleted without --force, as an engine would; --force only
+      // when it may still run (a failed or interrupted measurement).
+      if (exited_) del.insert(del.end(), {"delete", id_});
+      else del.insert(del.end(), {"delete", "--force", id_});
+      result = RunRuntime(del);
+      if (!result && exited_) {
+        std::vector<std::string> force = rt_;
+        force.insert(force.end(), {"delete", "--force", id_});
+        result = RunRuntime(force);
+      }
+      if (!exited_ && pid_ > 0) (void)WaitInit(MonotonicNs() + 10'000'000'000);
+    }
+    timeline_.SetExtra("teardown_ms", NsToMs(MonotonicNs() - t));
+    channel_.Close();
+    ReadPhaseLog();
+    ReapOrphans();
+    (void)RemoveTree(run_dir_);
+    if (!result) return result.error().wrap("teardown " + id_);
+    return Ok();
+  }
+
+  std::vector<pid_t> HostPids() override {
+    if (exited_ || pid_ <= 0) return {};
+    std::vector<pid_t> pids = ProcessTree(pid_);
+    // Runtimes with helper processes (runsc's gofer) name the container in their command line.
+    for (pid_t p : ProcessesNaming(id_))
+      if (std::find(pids.begin(), pids.end(), p) == pids.end())
+        for (pid_t q : ProcessTree(p))
+          if (std::find(pids.begin(), pids.end(), q) == pids.end()) pids.push_back(q);
+    return pids;
+  }
+
+  std::optional<uint64_t> CgroupMemoryBytes() override {
+    if (exited_ || pid_ <= 0) return std::nullopt;
+    return CgroupMemoryOfPid(pid_);
+  }
+
+ private:
+  Result<void> WaitInit(int64_t deadline) {
+    if (exited_) return Ok();
+    if (pid_ <= 0) {
+      exited_ = true;
+      return Ok();
+    }
+    auto st = WaitForExit(pid_, deadline);
+    if (!st) return st.error().wrap("container " + id_);
+    exited_ = true;
+    status_ = *st;
+    timeline_.Mark("exit");
+    return Ok();
+  }
+
+  static std::vector<pid_t> ProcessesNaming(const std::string& id) {
+    std::vector<pid_t> out;
+    DIR* d = ::opendir("/proc");
+    if (!d) return out;
+    while (dirent* e = ::readdir(d)) {
+      pid_t p = static_cast<pid_t>(std::atoi(e->d_name));
+      if (p <= 0) continue;
+      auto cmd = ReadFile("/proc/" + std::string(e->d_name) + "/cmdline");
+      if (!cmd) continue;
+      std::string c = *cmd;
+      std::replace(c.begin(), c.end(), '\0', ' ');
+      // The runtime commands we run ourselves also name the id; only long-lived helpers count.
+      if (c.find(id) != std::string::npos && c.find(" delete ") == std::string::npos &&
+          c.find(" kill ") == std::string::npos)
+        out.push_back(p);
+    }
+    ::closedir(d);
+    return out;
+  }
+
+  // cvrun's --log-format json log carries its own phase timings: one JSON object per line;
+  // a line with "phases" (a map of name to microseconds) becomes runtime_<name>_ms extras.
+  void ReadPhaseLog() {
+    if (!phase_log_) return;
+    auto text = ReadFile(run_dir_ + "/log");
+    if (!text) return;
+    for (const auto& line : Split(*text, '\n')) {
+      auto j = nlohmann::json::parse(line, nullptr, false);
+      if (j.is_discarded() || !j.is_object() || !j.contains("phases") || !j["phases"].is_object())
+        continue;
+      for (const auto& [name, us] : j["phases"].items())
+        if (us.is_number()) timeline_.SetExtra("runtime_" + name + "_ms", us.get<double>() / 1000);
+    }
+  }
+
+  void Collect() {
+    results_ = channel_.results();
+    output_ = channel_.output();
+  }
+
+  std::vector<std::string> rt_;  // binary + global args
+  std::string id_;
+  std::string run_dir_;
+  bool phase_log_;
+  WorkloadChannel channel_;
+  pid_t pid_ = -1;
+  bool created_ = false;
+  bool exited_ = false;
+  bool torn_down_ = false;
+  std::optional<ExitStatus> status_;
+};
+
+class OciLauncher : public Launcher {
+ public:
+  OciLauncher(LauncherConfig config, OciRuntimeSpec spec)
+      : config_(std::move(config)), spec_(std::move(spec)) {}
+
+  std::string Name() const override { return config_.name; }
+  std::string Kind() const override { return "container"; }
+
+  Result<void> Check() override {
+    binary_ = FindProgram(spec_.binary);
+    if (binary_.empty())
+      return Error{ENOENT, "launcher " + config_.name + ": runtime binary '" + spec_.binary +
+                               "' not found (install it: scripts/setup)"};
+    version_ = ProgramVersion(binary_);
+    return Ok();
+  }
+
+  Result<void> Prepare(const image::Image& image) override {
+    if (binary_.empty()) CVB_TRY(Check());
+    image_ = image;
+    state_root_ = config_.work_dir + "/state/" + config_.name;
+    CVB_TRY(MakeDirs(state_root_, 0700));
+    CVB_TRY(MakeDirs(config_.work_dir + "/run", 0700));
+    prepared_ = true;
+    return Ok();
+  }
+
+  Result<void> Supports(const WorkloadRequest& request) const override {
+    if (request.needs_network && config_.name == "runsc")
+      return Failure("runsc runs with --network=none on this host (ptrace platform): no veth");
+    return Ok();
+  }
+
+  Result<std::unique_ptr<Instance>> Start(const WorkloadRequest& request) override {
+    if (!prepared_) return Failure(config_.name + ": Start before Prepare");
+    CVB_ASSIGN_OR_RETURN(nlohmann::json config, ConfigFor(request));
+    static std::atomic<int> counter{0};
+    std::string id = "cvb-" + config_.name + "-" + std::to_string(::getpid()) + "-" +
+                     std::to_string(counter++);
+    std::string run_dir = config_.work_dir + "/run/" + id;
+    CVB_TRY(MakeDirs(run_dir, 0700));
+    config["linux"]["cgroupsPath"] = id;
+    auto written = WriteFile(run_dir + "/config.json", config.dump());
+    if (!written) {
+      (void)RemoveTree(run_dir);
+      return written.error();
+    }
+    const std::string& bundle = run_dir;
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return ErrnoError("pipe");
+    UniqueFd read_end(fds[0]), write_end(fds[1]);
+
+    std::vector<std::string> rt{binary_, "--root", state_root_};
+    rt.insert(rt.end(), spec_.global_args.begin(), spec_.global_args.end());
+    auto inst = std::make_unique<OciInstance>(rt, id, run_dir, spec_.phase_log);
+    inst->timeline().Mark("launch");
+    auto launched = inst->Launch(bundle, std::move(read_end), std::move(write_end));
+    if (!launched) {
+      Error e = launched.error().wrap(config_.name);
+      (void)inst->Teardown();
+      return e;
+    }
+    return std::unique_ptr<Instance>(std::move(inst));
+  }
+
+  std::map<std::string, std::string> Conditions() const override {
+    std::map<std::string, std::string> c{{"version", version_}, {"binary", binary_}};
+    if (!spec_.condition.empty()) c["condition"] = spec_.condition;
+    std::string args;
+    for (const auto& a : spec_.global_args) args += (args.empty() ? "" : " ") + a;
+    if (!args.empty()) c["global_args"] = args;
+    return c;
+  }
+
+ private:
+  // The config of a request, made once per sweep. Each container then gets its own bundle
+  // directory with this config and its own cgroupsPath (named after the container, so that
+  // concurrent containers never share a cgroup), written before the launch mark.
+  Result<nlohmann::json> ConfigFor(const WorkloadRequest& request) {
+    image::BundleOptions opts;
+    opts.args = {image_.workload_in_rootfs, request.mode};
+    opts.args.insert(opts.args.end(), request.args.begin(), request.args.end());
+    // A memory cgroup for every container, as engines give them; the limit is generous so it
+    // never shapes a measurement unless the request asks for one.
+    opts.memory_limit = request.memory_bytes ? request.memory_bytes : (1ull << 30);
+    std::string key = opts.args.empty() ? "" : JoinArgv(opts.args) + "|" +
+                                                   std::to_string(opts.memory_limit);
+    auto it = configs_.find(key);
+    if (it != configs_.end()) return it->second;
+    nlohmann::json config = image::MakeOciConfig(image_, opts);
+    configs_[key] = config;
+    return config;
+  }
+
+  LauncherConfig config_;
+  OciRuntimeSpec spec_;
+  std::string binary_;
+  std::string version_;
+  std::string state_root_;
+  image::Image image_;
+  bool prepared_ = false;
+  std::map<std::string, nlohmann::json> configs_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Launcher>> MakeOciLauncher(const LauncherConfig& config,
+                                                  const OciRuntimeSpec& spec) {
+  return std::unique_ptr<Launcher>(std::make_unique<OciLauncher>(config, spec));
+}
+
+std::vector<OciRuntimeSpec> BuiltinOciRuntimes() {
+  return {
+      {"cvrun", image::SelfExeDir() + "/cvrun", {}, "", true},
+      {"crun", "crun", {}, "", false},
+      {"runc", "runc", {}, "", false},
+      {"runsc",
+       "runsc",
+       {"--network=none"},
+       "gVisor with --network=none: its default netstack needs a platform this host lacks "
+       "(ptrace platform here)",
+       false},
+  };
+}
+
+Result<std::string> EnterOciHostConditions() {
+  struct statfs fs;
+  if (::statfs("/sys/fs/cgroup/unified", &fs) != 0 || fs.f_type != CGROUP2_SUPER_MAGIC)
+    return std::string();
+  if (::unshare(CLONE_NEWNS) != 0) return ErrnoError("unshare(CLONE_NEWNS)");
+  // Our mounts must not propagate back to the host, nor the unmount below.
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0)
+    return ErrnoError("make / rslave");
+  if (::umount2("/sys/fs/cgroup/unified", MNT_DETACH) != 0)
+    return ErrnoError("umount /sys/fs/cgroup/unified");
+  return std::string(
+      "hybrid cgroup host: all launchers run in a private mount namespace without "
+      "/sys/fs/cgroup/unified (crun 1.8 refuses hybrid hosts); containers see cgroup v1 only");
+}
+
+}  // namespace cvb::launcher

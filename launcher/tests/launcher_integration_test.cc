@@ -1,0 +1,147 @@
+// Real launches of the real image: native always; crun, runc and runsc as root where installed.
+// Every test checks that the instance left nothing behind.
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "cvb/common/file.h"
+#include "cvb/common/subprocess.h"
+#include "cvb/image/image.h"
+#include "cvb/launcher/launcher.h"
+#include "cvb/launcher/oci.h"
+
+namespace cvb::launcher {
+namespace {
+
+using std::chrono::seconds;
+
+// cgroup directories (any v1 controller or v2) whose name contains needle.
+std::vector<std::string> CgroupsNamed(const std::string& needle) {
+  std::vector<std::string> found;
+  auto out = cvb::Run({"find", "/sys/fs/cgroup", "-maxdepth", "5", "-type", "d", "-name",
+                  "*" + needle + "*"});
+  if (out) found = Split(out->out, '\n');
+  return found;
+}
+
+class LauncherIntegrationTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  static void SetUpTestSuite() {
+    // As cvbench does: one process-wide condition for all runtimes, set while single-threaded.
+    if (::geteuid() == 0) {
+      auto c = EnterOciHostConditions();
+      ASSERT_TRUE(c) << c.error().message();
+    }
+    ASSERT_TRUE(BecomeSubreaper());
+  }
+
+  void SetUp() override {
+    name_ = GetParam();
+    if (name_ != "native") {
+      if (::geteuid() != 0) GTEST_SKIP() << name_ << " needs root";
+      if (FindProgram(name_).empty()) GTEST_SKIP() << name_ << " is not installed";
+    }
+    char tmpl[] = "/run/cvb-launcher-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    work_ = tmpl;
+    auto image = image::BuildImage();
+    ASSERT_TRUE(image) << image.error().message();
+    image_ = *image;
+    registry_ = Registry();
+    RegisterProcessLaunchers(registry_);
+    auto l = registry_.Make({name_, work_, "", {}});
+    ASSERT_TRUE(l) << l.error().message();
+    launcher_ = std::move(*l);
+    ASSERT_TRUE(launcher_->Check());
+    ASSERT_TRUE(launcher_->Prepare(image_));
+  }
+
+  void TearDown() override {
+    launcher_.reset();
+    if (!work_.empty()) {
+      // Nothing of any container remains: no cgroup, no state, no process naming it.
+      EXPECT_TRUE(CgroupsNamed("cvb-" + name_ + "-" + std::to_string(::getpid())).empty());
+      auto state = cvb::Run({"find", work_ + "/state", "-mindepth", "2"});
+      if (state) EXPECT_EQ(state->out, "") << "state left behind";
+      auto run = cvb::Run({"find", work_ + "/run", "-mindepth", "1"});
+      if (run) EXPECT_EQ(run->out, "") << "bundles left behind";
+      ASSERT_TRUE(RemoveTree(work_));
+    }
+  }
+
+  std::string name_;
+  std::string work_;
+  image::Image image_;
+  Registry registry_;
+  std::unique_ptr<Launcher> launcher_;
+};
+
+TEST_P(LauncherIntegrationTest, ReadyWorkloadRunsToExitWithPhases) {
+  auto inst = launcher_->Start({});
+  ASSERT_TRUE(inst) << inst.error().message();
+  auto ready = (*inst)->WaitReady(seconds(30));
+  ASSERT_TRUE(ready) << ready.error().message();
+  auto st = (*inst)->WaitExit(seconds(30));
+  ASSERT_TRUE(st) << st.error().message();
+  EXPECT_TRUE(st->ok()) << st->describe();
+  ASSERT_TRUE((*inst)->Teardown());
+  auto c = (*inst)->timeline().Counters();
+  for (const char* k : {"create_ms", "ready_ms", "exit_ms", "teardown_ms"})
+    EXPECT_TRUE(c.count(k)) << k;
+  EXPECT_LE(c["create_ms"], c["ready_ms"]);
+  EXPECT_LE(c["ready_ms"], c["exit_ms"]);
+  ASSERT_TRUE((*inst)->ready_message());
+  EXPECT_EQ((*inst)->ready_message()->Get("mode"), "ready");
+}
+
+TEST_P(LauncherIntegrationTest, IdleWorkloadHasMemoryAndStops) {
+  WorkloadRequest req;
+  req.mode = "idle";
+  auto inst = launcher_->Start(req);
+  ASSERT_TRUE(inst) << inst.error().message();
+  ASSERT_TRUE((*inst)->WaitReady(seconds(30)));
+  auto pids = (*inst)->HostPids();
+  ASSERT_FALSE(pids.empty());
+  auto mem = (*inst)->HostMemory();
+  EXPECT_GT(mem.pss, 0u);
+  if (name_ == "crun" || name_ == "runc") {
+    auto cg = (*inst)->CgroupMemoryBytes();
+    ASSERT_TRUE(cg) << "no memory cgroup for " << name_;
+    EXPECT_GT(*cg, 0u);
+  }
+  ASSERT_TRUE((*inst)->Stop(seconds(10)));
+  ASSERT_TRUE((*inst)->Teardown());
+  for (pid_t p : pids) EXPECT_NE(::kill(p, 0), 0) << "process " << p << " still alive";
+}
+
+TEST_P(LauncherIntegrationTest, DestructorTearsDownARunningInstance) {
+  WorkloadRequest req;
+  req.mode = "idle";
+  std::vector<pid_t> pids;
+  {
+    auto inst = launcher_->Start(req);
+    ASSERT_TRUE(inst) << inst.error().message();
+    ASSERT_TRUE((*inst)->WaitReady(seconds(30)));
+    pids = (*inst)->HostPids();
+  }
+  ReapOrphans();
+  for (pid_t p : pids) EXPECT_NE(::kill(p, 0), 0) << "process " << p << " still alive";
+}
+
+TEST_P(LauncherIntegrationTest, UnknownModeFailsBeforeReadyWithOutput) {
+  WorkloadRequest req;
+  req.mode = "no-such-mode";
+  auto inst = launcher_->Start(req);
+  ASSERT_TRUE(inst) << inst.error().message();
+  auto ready = (*inst)->WaitReady(seconds(30));
+  ASSERT_FALSE(ready);
+  EXPECT_NE(ready.error().message().find("READY"), std::string::npos);
+  ASSERT_TRUE((*inst)->Teardown());
+}
+
+INSTANTIATE_TEST_SUITE_P(Launchers, LauncherIntegrationTest,
+                         ::testing::Values("native", "crun", "runc", "runsc"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace cvb::launcher
