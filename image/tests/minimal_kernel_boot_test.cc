@@ -179,8 +179,9 @@ TEST_F(MinimalKernelBoot, BootsOnMicrovmAndFindsVirtioMmioDevices) {
       "qemu-system-x86_64", "-M", "microvm,acpi=off", "-accel", "tcg", "-m", "128", "-smp", "1",
       "-nographic", "-no-reboot", "-no-user-config",
       "-kernel", kernel_.vmlinux, "-initrd", tmp.path() + "/initramfs.cpio",
-      // panic=-1: a kernel panic reboots, and -no-reboot turns that into QEMU exiting.
-      "-append", "console=ttyS0 panic=-1 " + kernel_.cmdline,
+      // What the VM launchers put first: panic=-1 makes a kernel panic reboot and reboot=t
+      // makes `reboot -f` triple-fault at once; -no-reboot turns either into QEMU exiting.
+      "-append", "console=ttyS0 reboot=t panic=-1 " + kernel_.cmdline,
       "-drive", "id=d0,if=none,format=raw,file=" + tmp.path() + "/disk.img",
       "-device", "virtio-blk-device,drive=d0",
       "-netdev", "user,id=n0,restrict=on", "-device", "virtio-net-device,netdev=n0"};
