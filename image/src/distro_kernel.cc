@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <sstream>
 
 #include "cvb/common/file.h"
@@ -47,7 +49,7 @@ std::vector<std::string> ListDir(const std::string& dir) {
 }
 
 // "linux-image-6.1.0-56-cloud-amd64" from the metapackage's dependency.
-Result<std::string> ResolvePackage() {
+Result<std::string> ResolvePackageUncached() {
   CVB_ASSIGN_OR_RETURN(std::string out,
                        RunChecked({"apt-cache", "depends", kMetaPackage}, std::chrono::seconds(60)));
   std::istringstream in(out);
@@ -61,6 +63,17 @@ Result<std::string> ResolvePackage() {
   }
   return Failure("apt-cache depends " + std::string(kMetaPackage) +
                  ": no linux-image-<version> dependency in its output");
+}
+
+// apt-cache takes about a second on a busy host; the answer does not change within a process.
+Result<std::string> ResolvePackage() {
+  static std::mutex mu;
+  static std::optional<std::string> known;
+  std::lock_guard<std::mutex> lock(mu);
+  if (known) return *known;
+  auto r = ResolvePackageUncached();
+  if (r) known = *r;
+  return r;
 }
 
 // The key=value description a finished cache directory carries; its presence marks completion.

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <functional>
 #include <cstdio>
 #include <iostream>
 #include <thread>
@@ -356,13 +357,22 @@ class QemuInstance : public VmInstance {
 // ---------------------------------------------------------------------------------------------
 class LibvirtInstance : public VmInstance {
  public:
-  explicit LibvirtInstance(Connection conn) : conn_(std::move(conn)) {}
+  using Reconnect = std::function<Result<Connection>()>;
+  LibvirtInstance(Connection conn, Reconnect reconnect)
+      : conn_(std::move(conn)), reconnect_(std::move(reconnect)) {}
   ~LibvirtInstance() override { (void)Teardown(); }
 
   Result<void> Boot(const VmSpec& spec) override {
     CVB_ASSIGN_OR_RETURN(std::string xml, DomainXml(spec));
     // AUTODESTROY: if cvbench dies, libvirt destroys the domain when our connection drops.
     auto dom = conn_.CreateTransient(xml, VIR_DOMAIN_START_AUTODESTROY);
+    if (!dom && !conn_.Alive() && reconnect_) {
+      // libvirtd was restarted since our last call (the client notices only when a call fails):
+      // connect again and retry once.
+      timeline_.Mark("reconnect");
+      CVB_ASSIGN_OR_RETURN(conn_, reconnect_());
+      dom = conn_.CreateTransient(xml, VIR_DOMAIN_START_AUTODESTROY);
+    }
     if (!dom) return dom.error().wrap(Who());
     timeline_.Mark("api_returned");
     dom_ = std::move(*dom);
@@ -410,6 +420,7 @@ class LibvirtInstance : public VmInstance {
 
  private:
   Connection conn_;
+  Reconnect reconnect_;
   Domain dom_;
 };
 
@@ -579,9 +590,12 @@ class LibvirtLauncher : public VmLauncher {
 
  protected:
   std::unique_ptr<VmInstance> NewInstance() override {
-    return std::make_unique<LibvirtInstance>(conn_.Share());
+    return std::make_unique<LibvirtInstance>(conn_.Share(), [this]() -> Result<Connection> {
+      CVB_TRY(Connect());
+      return conn_.Share();
+    });
   }
-  // A daemon restarted during a sweep drops our connection: open a new one before starting.
+  // A connection known to be dead (a failed call saw the daemon go) is replaced up front.
   Result<void> BeforeStart(VmInstance&) override {
     if (conn_.Alive()) return Ok();
     return Connect();

@@ -1,7 +1,9 @@
 #include "cvb/vmdriver/libvirt.h"
 
 #include <libvirt/virterror.h>
+#include <signal.h>
 
+#include <csignal>
 #include <mutex>
 
 namespace cvb::vmdriver {
@@ -21,6 +23,11 @@ std::string FormatVersion(unsigned long v) {
 void InitLibvirt() {
   static std::once_flag once;
   std::call_once(once, [] {
+    // A write to the socket of a libvirtd that went away raises SIGPIPE, which would kill the
+    // whole benchmark; libvirt asks its clients to ignore it and report the EPIPE instead.
+    struct sigaction old{};
+    if (::sigaction(SIGPIPE, nullptr, &old) == 0 && old.sa_handler == SIG_DFL)
+      ::signal(SIGPIPE, SIG_IGN);
     virInitialize();
     virSetErrorFunc(nullptr, IgnoreError);
   });

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -349,6 +350,35 @@ TEST(LibvirtFaults, DuplicateDomainNameOnTheRealDaemon) {
   EXPECT_TRUE(ProcessesMentioning("guest=" + name).empty());
 }
 
+
+TEST(LibvirtFaults, DaemonRestartedBetweenStarts) {
+  if (!g_skip_all.empty()) GTEST_SKIP() << g_skip_all;
+  if (!g_skip_libvirt.empty()) GTEST_SKIP() << g_skip_libvirt;
+  auto pidtext = ReadFile("/run/libvirtd.pid");
+  if (!pidtext) GTEST_SKIP() << "libvirtd was not started by scripts/libvirtd-start (no pid file)";
+  char tmpl[] = "/tmp/cvb-vmwork-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  std::string work = tmpl;
+  {
+    launcher::LauncherConfig c{"libvirt", work, "distro", {}};
+    auto l = MakeLibvirtLauncher(c);
+    ASSERT_TRUE(l.ok());
+    ASSERT_TRUE((*l)->Prepare(*g_image).ok());
+    // The daemon goes away and comes back (as a sweep would see after an admin's restart).
+    pid_t pid = std::atoi(pidtext->c_str());
+    ASSERT_EQ(::kill(pid, SIGTERM), 0);
+    int64_t until = MonotonicNs() + 10'000'000'000;
+    while (::kill(pid, 0) == 0 && MonotonicNs() < until) ::usleep(20000);
+    auto r = cvb::Run({std::string(CVB_SOURCE_DIR) + "/scripts/libvirtd-start"}, seconds(120));
+    ASSERT_TRUE(r.ok() && r->status.ok()) << (r.ok() ? r->err : r.error().message());
+    auto inst = (*l)->Start({});
+    ASSERT_TRUE(inst.ok()) << inst.error().message();
+    auto ready = (*inst)->WaitReady(seconds(90));
+    EXPECT_TRUE(ready.ok()) << ready.error().message();
+    EXPECT_TRUE((*inst)->Teardown().ok());
+  }
+  (void)RemoveTree(work);
+}
 }  // namespace
 }  // namespace cvb::vmdriver
 
