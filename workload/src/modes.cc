@@ -3,6 +3,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -57,9 +58,63 @@ struct ModeEntry {
 const ModeEntry kModes[] = {
     {"ready", ModeReady, "  ready                 announce READY and exit 0\n"},
     {"idle", ModeIdle, "  idle                  announce READY, sleep until SIGTERM\n"},
+    {"cpu", ModeCpu,
+     "  cpu [--seconds=2]     integer and floating-point kernels: int_ops_per_s, fp_ops_per_s\n"},
+    {"mem", ModeMem,
+     "  mem [--seconds=2 --mib=64 --ra_mib=64]\n"
+     "                        STREAM copy/scale/add/triad on 3 arrays of MIB each (GB/s) and\n"
+     "                        random 64-bit updates in a table of RA_MIB (random_access_mups)\n"},
+    {"disk", ModeDisk,
+     "  disk [--dir=/data --mib=256 --seconds=1]\n"
+     "                        sequential write/read MB/s of a MIB file, 4 KiB random read/write\n"
+     "                        IOPS for SECONDS each; O_DIRECT where allowed (direct=1|0)\n"},
+    {"net", ModeNet,
+     "  net [--port=5201 --seconds=60]\n"
+     "                        TCP server for the host's stream and request/response client\n"
+     "                        (protocol.h); exits on QUIT or after SECONDS\n"},
 };
 
 }  // namespace
+
+std::string UnknownArg(const Context& ctx, const std::vector<std::string>& known) {
+  for (const auto& a : ctx.args) {
+    size_t eq = a.find('=');
+    if (a.rfind("--", 0) != 0 || eq == std::string::npos || eq == 2)
+      return "argument '" + a + "': expected --key=value";
+    std::string key = a.substr(2, eq - 2);
+    bool ok = false;
+    for (const auto& k : known) ok |= k == key;
+    if (!ok) {
+      std::string list;
+      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+      return "unknown argument --" + key + " for mode " + ctx.mode + " (known: " + list + ")";
+    }
+  }
+  return "";
+}
+
+NumberArg ParseNumberArg(const Context& ctx, const std::string& key, double def, double lo,
+                         double hi) {
+  NumberArg n{def, ""};
+  std::string v = ctx.Arg(key, "");
+  if (v.empty()) return n;
+  char* end = nullptr;
+  errno = 0;
+  double d = std::strtod(v.c_str(), &end);
+  // d != d: NaN.
+  if (end == v.c_str() || *end != 0 || errno == ERANGE || d != d || d < lo || d > hi) {
+    n.error = "--" + key + "=" + v + ": expected a number in [" + Fig(lo) + ", " + Fig(hi) + "]";
+    return n;
+  }
+  n.value = d;
+  return n;
+}
+
+std::string Fig(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
 
 void AnnounceReady(const Context& ctx) {
   Message m{"READY",

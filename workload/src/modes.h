@@ -31,4 +31,27 @@ void Done(int status);
 int RunMode(Context& ctx);
 const char* ModesHelp();
 
+// Strict argument checks for the measuring modes: a typo (--second=5) or a bad value
+// (--seconds=abc, --mib=-1) is an error, never a silent default that would measure something
+// other than what was asked.
+// Fails when an argument is not "--key=value" with key in `known`.
+std::string UnknownArg(const Context& ctx, const std::vector<std::string>& known);
+// The number of "--key=N", def when absent; error text (empty on success) when it is not a
+// finite number within [lo, hi].
+struct NumberArg {
+  double value = 0;
+  std::string error;
+};
+NumberArg ParseNumberArg(const Context& ctx, const std::string& key, double def, double lo,
+                         double hi);
+
+// Modes that measure (mode_*.cc). Each prints READY, RESULT lines and DONE; returns the exit code.
+int ModeCpu(Context& ctx);
+int ModeMem(Context& ctx);
+int ModeDisk(Context& ctx);
+int ModeNet(Context& ctx);
+
+// Formats a figure for a RESULT line (no spaces; enough digits for ratios).
+std::string Fig(double v);
+
 }  // namespace cvb::workload

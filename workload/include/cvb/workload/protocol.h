@@ -6,6 +6,18 @@
 //   CVB DONE status=<exit code>
 // The host stamps each line on arrival; the workload's own clocks travel inside the line. Lines
 // that do not start with "CVB " are ordinary output (a VM's kernel log, for example).
+//
+// net mode's TCP protocol (server: workload/src/mode_net.cc; client: bench/src/net_client.cc).
+// The server prints READY once listening on --port and serves one connection at a time. Each
+// connection starts with one ASCII command line from the host:
+//   "RECV\n"      host -> instance stream: the host sends bulk data, then shuts down its write
+//                 side; the server answers "OK <bytes received>\n".
+//   "SEND <ms>\n" instance -> host stream: the server sends bulk data for <ms>, then closes.
+//   "ECHO <n>\n"  request/response: the host sends <n> bytes, the server sends them back, and so
+//                 on until the host closes (n <= 1 MiB; TCP_NODELAY on both ends).
+//   "QUIT\n"      the server answers "BYE\n", prints a RESULT line (connections, rx_bytes,
+//                 tx_bytes, echoes) and DONE, and exits 0.
+// Without QUIT the server still ends after --seconds. The host computes the figures.
 #pragma once
 
 #include <map>
