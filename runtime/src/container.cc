@@ -191,7 +191,7 @@ Runtime::Runtime(RuntimeOptions options) : options_(std::move(options)), store_(
   if (options_.start_ns == 0) options_.start_ns = MonotonicNs();
 }
 
-Result<pid_t> Runtime::CreateContainer(const CreateOptions& opts, bool run_mode) {
+Result<pid_t> Runtime::CreateContainer(const CreateOptions& opts, bool run_mode, bool detach) {
   const int64_t t_start = options_.start_ns;
   timings_ = PhaseTimings{run_mode ? "run" : "create", opts.id, 0, {}};
   CVB_TRY(ValidateId(opts.id));
@@ -415,6 +415,7 @@ Result<pid_t> Runtime::CreateContainer(const CreateOptions& opts, bool run_mode)
   state.pid = pid;
   state.pid_start_time = ProcessStartTime(pid);
   state.creator_pid = 0;
+  state.started = run_mode;  // run execs right after the commit
   CVB_TRY(store_.Save(state));
   if (!opts.pid_file.empty()) {
     std::string pid_file = AbsolutePath(opts.pid_file.substr(0, opts.pid_file.rfind('/') + 1)) +
@@ -434,9 +435,11 @@ Result<pid_t> Runtime::CreateContainer(const CreateOptions& opts, bool run_mode)
   const int64_t t_hooks = MonotonicNs();
   if (::write(parent_sock.get(), "c", 1) != 1) return ErrnoError("sync: commit");
   // The init clears its parent-death signal, then closes its end: wait for that EOF, or our
-  // exit would kill it.
-  char ack;
-  while (::read(parent_sock.get(), &ack, 1) < 0 && errno == EINTR) {
+  // exit would kill it. A foreground `run` stays the init's parent and need not wait.
+  if (!run_mode || detach) {
+    char ack;
+    while (::read(parent_sock.get(), &ack, 1) < 0 && errno == EINTR) {
+    }
   }
   tx.Commit();
   const int64_t t_commit = MonotonicNs();
@@ -460,7 +463,7 @@ Result<pid_t> Runtime::CreateContainer(const CreateOptions& opts, bool run_mode)
 }
 
 Result<pid_t> Runtime::Create(const CreateOptions& options) {
-  auto pid = CreateContainer(options, /*run_mode=*/false);
+  auto pid = CreateContainer(options, /*run_mode=*/false, /*detach=*/true);
   if (pid.ok()) Log::Get().Phases(timings_);
   return pid;
 }
@@ -500,11 +503,7 @@ void ForwardSignal(int sig) {
 
 Result<int> Runtime::Run(const CreateOptions& options, bool detach) {
   // Signals sent to cvrun while it waits go to the container.
-  CVB_ASSIGN_OR_RETURN(pid_t pid, CreateContainer(options, /*run_mode=*/true));
-  State state;
-  if (auto s = store_.Load(options.id); s.ok()) state = *s;
-  state.started = true;
-  (void)store_.Save(state);
+  CVB_ASSIGN_OR_RETURN(pid_t pid, CreateContainer(options, /*run_mode=*/true, detach));
   if (detach) {
     Log::Get().Phases(timings_);
     return 0;

@@ -55,7 +55,7 @@ class Runtime {
   const PhaseTimings& timings() const { return timings_; }
 
  private:
-  Result<pid_t> CreateContainer(const CreateOptions& options, bool run_mode);
+  Result<pid_t> CreateContainer(const CreateOptions& options, bool run_mode, bool detach);
 
   RuntimeOptions options_;
   StateStore store_;
