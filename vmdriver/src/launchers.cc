@@ -237,6 +237,18 @@ class VmInstance : public Instance, public VmInstanceInfo {
   pid_t qemu_pid_ = -1;
   bool started_ = false;  // QEMU (or the domain) was started
 
+  // The console's peer is QEMU when QEMU connected the socket itself; should a libvirt version
+  // connect it and hand QEMU the fd, the peer is libvirtd: then libvirt's pid file is asked.
+  pid_t QemuPidFrom(pid_t peer) const {
+    auto comm = peer > 0 ? ProcessName(peer) : Result<std::string>(Failure("no peer"));
+    if (comm && comm->rfind("qemu", 0) == 0) return peer;
+    if (auto text = ReadFile("/run/libvirt/qemu/" + name_ + ".pid")) {
+      pid_t p = static_cast<pid_t>(std::atoi(text->c_str()));
+      if (p > 0) return p;
+    }
+    return peer;
+  }
+
   // Starts QEMU for spec; marks "api_returned" (and "running").
   virtual Result<void> Boot(const VmSpec& spec) = 0;
   // Fails when QEMU is known to have died (checked while waiting for its console).
@@ -249,7 +261,7 @@ class VmInstance : public Instance, public VmInstanceInfo {
       auto fd = listener_.Accept(std::min(deadline, MonotonicNs() + 100'000'000), &peer);
       if (fd) {
         if (mark) timeline_.Mark("console_connected");
-        if (qemu_pid_ <= 0) qemu_pid_ = peer;
+        if (qemu_pid_ <= 0) qemu_pid_ = QemuPidFrom(peer);
         console_watch_.reset(::fcntl(fd->get(), F_DUPFD_CLOEXEC, 0));
         channel_ = launcher::WorkloadChannel(std::move(*fd));
         listener_.Close();  // one connection only; the path is not needed any more
