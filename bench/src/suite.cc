@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "throughput.h"
+
 namespace cvb::bench {
 
 void SweepState::Progress(const std::string& what) {
@@ -15,7 +17,10 @@ void SweepState::Fail(benchmark::State& state, const std::string& message) {
 }
 
 std::map<std::string, std::function<std::unique_ptr<Suite>()>> SuiteFactories() {
-  return {{"startup", MakeStartupSuite}};
+  return {
+      {"startup", MakeStartupSuite},
+      {"throughput", MakeThroughputSuite},
+  };
 }
 
 }  // namespace cvb::bench

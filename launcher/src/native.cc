@@ -4,9 +4,12 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
+
 #include "cvb/common/clock.h"
 #include "cvb/common/file.h"
 #include "cvb/launcher/workload_channel.h"
+#include "instance_resources.h"
 #include "process_instance.h"
 
 namespace cvb::launcher {
@@ -65,9 +68,13 @@ class NativeInstance : public Instance {
       (void)child_.Wait();
     }
     channel_.Close();
+    // The workload is gone: its disk scratch directory can go too.
+    auto removed = scratch_.Remove();
     timeline_.SetExtra("teardown_ms", NsToMs(MonotonicNs() - t));
-    return Ok();
+    return removed;
   }
+
+  void AdoptScratch(ScratchDir scratch) { scratch_ = std::move(scratch); }
 
   std::vector<pid_t> HostPids() override {
     if (status_) return {};
@@ -87,6 +94,7 @@ class NativeInstance : public Instance {
   WorkloadChannel channel_;
   std::optional<ExitStatus> status_;
   bool torn_down_ = false;
+  ScratchDir scratch_;
 };
 
 class NativeLauncher : public Launcher {
@@ -107,13 +115,27 @@ class NativeLauncher : public Launcher {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) return ErrnoError("pipe");
     UniqueFd read_end(fds[0]), write_end(fds[1]);
-    int64_t launch = MonotonicNs();
     SpawnOptions opts;
     opts.stdout_fd = write_end.get();
+    // needs_disk: a per-instance directory on the host's disk, which the workload's disk mode
+    // uses instead of /data (the baseline for the containers' /data volume). needs_network
+    // needs nothing: the baseline's server listens on loopback.
+    ScratchDir scratch;
+    if (request.needs_disk) {
+      static std::atomic<int> seq{0};
+      auto made = ScratchDir::Create(ScratchRoot(config_.params),
+                                     "native-" + std::to_string(::getpid()) + "-" +
+                                         std::to_string(seq++));
+      if (!made) return made.error().wrap("native");
+      scratch = std::move(*made);
+      opts.extra_env.push_back("CVB_DATA_DIR=" + scratch.path());
+    }
+    int64_t launch = MonotonicNs();
     auto child = Spawn(argv, opts);
     if (!child) return child.error().wrap("native");
     write_end.reset();
     auto inst = std::make_unique<NativeInstance>(std::move(*child), std::move(read_end));
+    inst->AdoptScratch(std::move(scratch));
     inst->timeline().MarkAt("launch", launch);
     inst->timeline().Mark("create");
     return std::unique_ptr<Instance>(std::move(inst));

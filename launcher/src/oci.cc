@@ -18,6 +18,7 @@
 #include "cvb/common/file.h"
 #include "cvb/launcher/workload_channel.h"
 #include "process_instance.h"
+#include "instance_resources.h"
 
 namespace cvb::launcher {
 namespace {
@@ -89,6 +90,13 @@ class OciInstance : public Instance {
   }
 
   Result<ExitStatus> WaitExit(std::chrono::milliseconds timeout) override {
+  // The network namespace and /data directory made for this container (throughput modes); they
+  // are released after the runtime's delete, in Teardown.
+  void Adopt(InstanceResources resources) { resources_ = std::move(resources); }
+  std::string NetworkAddress() const override {
+    return resources_.net.active() ? resources_.net.container_ip() : "";
+  }
+
     int64_t deadline = MonotonicNs() + timeout.count() * 1'000'000;
     CVB_TRY(channel_.Drain(deadline));
     CVB_TRY(WaitInit(deadline));
@@ -148,6 +156,9 @@ class OciInstance : public Instance {
     ReapOrphans();
     (void)RemoveTree(run_dir_);
     if (!result) return result.error().wrap("teardown " + id_);
+    // After the delete: the container's processes no longer hold the namespace or the directory.
+    auto released = resources_.Release();
+    if (result && !released) result = released.error();
     return Ok();
   }
 
@@ -237,6 +248,7 @@ class OciInstance : public Instance {
 class OciLauncher : public Launcher {
  public:
   OciLauncher(LauncherConfig config, OciRuntimeSpec spec)
+  InstanceResources resources_;
       : config_(std::move(config)), spec_(std::move(spec)) {}
 
   std::string Name() const override { return config_.name; }
@@ -281,6 +293,12 @@ class OciLauncher : public Launcher {
       (void)RemoveTree(run_dir);
       return written.error();
     }
+    InstanceResources resources;
+    auto made = MakeResources(request, id, config, resources);
+    if (!made) {
+      (void)RemoveTree(run_dir);
+      return made.error().wrap(config_.name);  // ~InstanceResources removes what was made
+    }
     const std::string& bundle = run_dir;
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) return ErrnoError("pipe");
@@ -294,6 +312,7 @@ class OciLauncher : public Launcher {
     if (!launched) {
       Error e = launched.error().wrap(config_.name);
       (void)inst->Teardown();
+    inst->Adopt(std::move(resources));
       return e;
     }
     return std::unique_ptr<Instance>(std::move(inst));
@@ -314,6 +333,35 @@ class OciLauncher : public Launcher {
   // concurrent containers never share a cgroup), written before the launch mark.
   Result<nlohmann::json> ConfigFor(const WorkloadRequest& request) {
     image::BundleOptions opts;
+  // needs_network: the container joins a fresh named network namespace joined to the host by a
+  // veth pair (instance_resources.h) instead of an empty one of its own. needs_disk: a
+  // per-instance directory on the host's disk, bind-mounted read-write at /data (the "volume"
+  // case of an engine; the read-only image rootfs has no writable layer to measure).
+  // Made before the launch mark, like the bundle: the figures they serve are not start-up times.
+  Result<void> MakeResources(const WorkloadRequest& request, const std::string& id,
+                             nlohmann::json& config, InstanceResources& out) {
+    if (request.needs_network) {
+      CVB_TRY(Supports(request));
+      CVB_ASSIGN_OR_RETURN(out.net, ContainerNetwork::Create());
+      bool joined = false;
+      for (auto& ns : config["linux"]["namespaces"])
+        if (ns.value("type", "") == "network") {
+          ns["path"] = out.net.netns_path();
+          joined = true;
+        }
+      if (!joined)
+        config["linux"]["namespaces"].push_back({{"type", "network"}, {"path", out.net.netns_path()}});
+    }
+    if (request.needs_disk) {
+      CVB_ASSIGN_OR_RETURN(out.disk, ScratchDir::Create(ScratchRoot(config_.params), id));
+      config["mounts"].push_back({{"destination", "/data"},
+                                  {"type", "bind"},
+                                  {"source", out.disk.path()},
+                                  {"options", {"rbind", "rw"}}});
+    }
+    return Ok();
+  }
+
     opts.args = {image_.workload_in_rootfs, request.mode};
     opts.args.insert(opts.args.end(), request.args.begin(), request.args.end());
     // A memory cgroup for every container, as engines give them; the limit is generous so it

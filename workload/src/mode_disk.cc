@@ -58,7 +58,10 @@ int ModeDisk(Context& ctx) {
   NumberArg seconds = ParseNumberArg(ctx, "seconds", 1, 0.01, 3600);
   for (const auto* a : {&mib, &seconds})
     if (!a->error.empty()) return Fail(a->error);
-  std::string dir = ctx.Arg("dir", "/data");
+  // /data in containers and VMs; a native run is told its host scratch directory through
+  // CVB_DATA_DIR (the native launcher sets it for needs_disk).
+  const char* env_dir = std::getenv("CVB_DATA_DIR");
+  std::string dir = ctx.Arg("dir", env_dir && *env_dir ? env_dir : "/data");
   const uint64_t file_bytes = static_cast<uint64_t>(mib.value) << 20;
   if (file_bytes < kSeqBlock) return Fail("disk: --mib must be at least 1");
 

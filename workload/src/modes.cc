@@ -65,7 +65,7 @@ const ModeEntry kModes[] = {
      "                        STREAM copy/scale/add/triad on 3 arrays of MIB each (GB/s) and\n"
      "                        random 64-bit updates in a table of RA_MIB (random_access_mups)\n"},
     {"disk", ModeDisk,
-     "  disk [--dir=/data --mib=256 --seconds=1]\n"
+     "  disk [--dir=${CVB_DATA_DIR:-/data} --mib=256 --seconds=1]\n"
      "                        sequential write/read MB/s of a MIB file, 4 KiB random read/write\n"
      "                        IOPS for SECONDS each; O_DIRECT where allowed (direct=1|0)\n"},
     {"net", ModeNet,

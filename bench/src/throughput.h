@@ -1,0 +1,81 @@
+// The throughput suite's logic, apart from Google Benchmark so that it can be tested alone: which
+// workload request each mode makes, which RESULT fields are its figures, one measurement of a
+// mode on a launcher (bounded in time, torn down on every path), and the native baseline that
+// ratios are computed against.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "cvb/common/result.h"
+#include "cvb/launcher/launcher.h"
+
+namespace cvb::bench {
+
+// Knobs from --param (all optional): modes=cpu,mem,disk,net; seconds=2 (cpu, mem);
+// mem_mib=64 (each of the 3 STREAM arrays), ra_mib=64; disk_file_mib=128 (fits the VMs' default
+// 256 MiB disk image), disk_seconds=1 (each random phase); net_seconds=1 (each net phase),
+// net_port=5201.
+struct ThroughputOptions {
+  std::vector<std::string> modes = {"cpu", "mem", "disk", "net"};
+  double seconds = 2;
+  int mem_mib = 64;
+  int ra_mib = 64;
+  int disk_file_mib = 128;
+  double disk_seconds = 1;
+  double net_seconds = 1;
+  int net_port = 5201;
+  std::chrono::milliseconds ready_timeout{60'000};
+};
+Result<ThroughputOptions> ParseThroughputOptions(const std::map<std::string, std::string>& params);
+
+// The RESULT fields of a mode that are measurements (they get a ratio to native), and the ones
+// that describe the conditions (counters without ratio, e.g. disk's direct=1|0).
+struct ModeFigures {
+  std::vector<std::string> figures;
+  std::vector<std::string> info;
+};
+const std::map<std::string, ModeFigures>& ThroughputModes();
+
+// The request for mode on a launcher of this kind ("native", "container", "vm"). Same
+// arguments everywhere, except that the native server listens on loopback only (the host's
+// other addresses are not ours to use).
+launcher::WorkloadRequest ThroughputRequest(const std::string& mode, const std::string& kind,
+                                            const ThroughputOptions& options);
+
+// One measurement: start, ready, (net: the host client), exit, teardown. Figures by name (mode
+// figures, info fields and the host client's figures); an error names the failing phase.
+Result<std::map<std::string, double>> MeasureThroughput(launcher::Launcher& launcher,
+                                                        const std::string& mode,
+                                                        const ThroughputOptions& options);
+
+// Native's samples per mode and figure, from every native measurement of this sweep so far.
+// A ratio is figure / median of native's samples of the same figure: above 1 means more than
+// native (faster for rates, slower for the *_us latencies).
+class NativeBaseline {
+ public:
+  void Add(const std::string& mode, const std::map<std::string, double>& figures);
+  bool Has(const std::string& mode) const;
+  size_t Samples(const std::string& mode) const;
+  // <figure>_ratio_to_native for each figure of the mode native has samples of.
+  std::map<std::string, double> Ratios(const std::string& mode,
+                                       const std::map<std::string, double>& figures) const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, std::map<std::string, std::vector<double>>> samples_;
+};
+
+double Median(std::vector<double> v);
+
+}  // namespace cvb::bench
+
+namespace cvb::bench {
+class Suite;
+// throughput: each mode on each launcher, entries "throughput/<launcher>/mode:<mode>".
+std::unique_ptr<Suite> MakeThroughputSuite();
+}  // namespace cvb::bench

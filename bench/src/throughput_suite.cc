@@ -1,0 +1,332 @@
+// throughput: the cpu, mem, disk and net modes on every launcher, with each figure's ratio to
+// native measured in the same sweep (the shape of Felter et al. 2015).
+//
+// Entries are "throughput/<launcher>/mode:<mode>", one per repetition plus Google Benchmark's
+// aggregates; one counter per figure (units in the name) and, when native is among the
+// launchers, "<figure>_ratio_to_native". Manual time is the whole measurement (launch to
+// teardown); it is not the figure, the counters are.
+//
+// Why ratios are computed as the sweep goes: repetitions of all entries run randomly interleaved
+// (so drift hits every launcher alike), and Google Benchmark fixes a repetition's counters when it
+// ends, so a ratio cannot wait for native's last repetition. Each ratio uses the median of
+// native's samples of that mode taken so far in this sweep (`native_samples` says how many).
+// When a non-native repetition comes up before native ran that mode, one extra native
+// measurement is made first, only for the baseline. The ratio's own median over the repetitions
+// is therefore the figure to read; native's entries carry ratios too, which show native's spread.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+
+#include "cvb/common/clock.h"
+#include "cvb/common/file.h"
+#include "net_client.h"
+#include "suite.h"
+#include "throughput.h"
+
+namespace cvb::bench {
+
+namespace {
+
+Result<double> PositiveNumber(const std::map<std::string, std::string>& params,
+                              const std::string& key, double def, double max) {
+  auto it = params.find(key);
+  if (it == params.end()) return def;
+  char* end = nullptr;
+  double v = std::strtod(it->second.c_str(), &end);
+  if (it->second.empty() || *end != 0 || !(v > 0) || v > max)
+    return Failure("--param " + key + "=" + it->second + ": expected a number in (0, " +
+                   std::to_string(static_cast<long long>(max)) + "]");
+  return v;
+}
+
+std::string Num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+}  // namespace
+
+const std::map<std::string, ModeFigures>& ThroughputModes() {
+  static const std::map<std::string, ModeFigures> modes = {
+      {"cpu", {{"int_ops_per_s", "fp_ops_per_s"}, {}}},
+      {"mem",
+       {{"copy_gb_per_s", "scale_gb_per_s", "add_gb_per_s", "triad_gb_per_s",
+         "random_access_mups"},
+        {"stream_rounds"}}},
+      {"disk",
+       {{"seq_write_mb_per_s", "seq_read_mb_per_s", "rand_read_iops", "rand_write_iops"},
+        {"direct", "file_mib"}}},
+      {"net",
+       {{"stream_mb_per_s", "stream_rx_mb_per_s", "rr_p50_us", "rr_p99_us", "rr_per_s"},
+        {"rr_count"}}},
+  };
+  return modes;
+}
+
+Result<ThroughputOptions> ParseThroughputOptions(const std::map<std::string, std::string>& params) {
+  ThroughputOptions o;
+  if (auto it = params.find("modes"); it != params.end()) {
+    o.modes.clear();
+    for (const auto& m : Split(it->second, ',')) {
+      std::string mode = Trim(m);
+      if (mode.empty()) continue;
+      if (!ThroughputModes().count(mode))
+        return Failure("--param modes: unknown mode '" + mode + "' (known: cpu, mem, disk, net)");
+      if (std::find(o.modes.begin(), o.modes.end(), mode) == o.modes.end()) o.modes.push_back(mode);
+    }
+    if (o.modes.empty()) return Failure("--param modes: no mode given");
+  }
+  CVB_ASSIGN_OR_RETURN(o.seconds, PositiveNumber(params, "seconds", o.seconds, 3600));
+  CVB_ASSIGN_OR_RETURN(double mem_mib, PositiveNumber(params, "mem_mib", o.mem_mib, 65536));
+  CVB_ASSIGN_OR_RETURN(double ra_mib, PositiveNumber(params, "ra_mib", o.ra_mib, 65536));
+  CVB_ASSIGN_OR_RETURN(double disk_mib,
+                       PositiveNumber(params, "disk_file_mib", o.disk_file_mib, 1 << 20));
+  CVB_ASSIGN_OR_RETURN(o.disk_seconds, PositiveNumber(params, "disk_seconds", o.disk_seconds, 3600));
+  CVB_ASSIGN_OR_RETURN(o.net_seconds, PositiveNumber(params, "net_seconds", o.net_seconds, 3600));
+  CVB_ASSIGN_OR_RETURN(double port, PositiveNumber(params, "net_port", o.net_port, 65535));
+  o.mem_mib = static_cast<int>(std::ceil(mem_mib));
+  o.ra_mib = static_cast<int>(std::ceil(ra_mib));
+  o.disk_file_mib = static_cast<int>(std::ceil(disk_mib));
+  o.net_port = static_cast<int>(port);
+  return o;
+}
+
+launcher::WorkloadRequest ThroughputRequest(const std::string& mode, const std::string& kind,
+                                            const ThroughputOptions& o) {
+  launcher::WorkloadRequest r;
+  r.mode = mode;
+  if (mode == "cpu") {
+    r.args = {"--seconds=" + Num(o.seconds)};
+  } else if (mode == "mem") {
+    r.args = {"--seconds=" + Num(o.seconds), "--mib=" + std::to_string(o.mem_mib),
+              "--ra_mib=" + std::to_string(o.ra_mib)};
+    // Room for the arrays and the table plus the rest of the instance: a VM's guest RAM (128 MiB
+    // by default) or a container's memory limit must not be what the figure measures.
+    r.memory_bytes = (3ull * o.mem_mib + o.ra_mib + 160) << 20;
+  } else if (mode == "disk") {
+    // The directory is the workload's default: /data in containers and VMs, the native
+    // launcher's scratch directory (CVB_DATA_DIR) on the host.
+    r.args = {"--mib=" + std::to_string(o.disk_file_mib), "--seconds=" + Num(o.disk_seconds)};
+    r.needs_disk = true;
+  } else if (mode == "net") {
+    // The server outlives the client's three phases by a wide margin, and still ends by itself.
+    r.args = {"--port=" + std::to_string(o.net_port),
+              "--seconds=" + Num(std::ceil(3 * o.net_seconds + 120))};
+    if (kind == "native") r.args.push_back("--bind=127.0.0.1");
+    r.needs_network = true;
+  }
+  return r;
+}
+
+Result<std::map<std::string, double>> MeasureThroughput(launcher::Launcher& l,
+                                                        const std::string& mode,
+                                                        const ThroughputOptions& o) {
+  auto spec = ThroughputModes().find(mode);
+  if (spec == ThroughputModes().end()) return Failure("unknown mode " + mode);
+  launcher::WorkloadRequest req = ThroughputRequest(mode, l.Kind(), o);
+  if (auto s = l.Supports(req); !s) return s.error().wrap(l.Name() + " cannot run mode " + mode);
+  CVB_ASSIGN_OR_RETURN(std::unique_ptr<launcher::Instance> inst, l.Start(req));
+  // The instance's destructor tears it down on every early return below; Teardown() is called
+  // explicitly on the success path so that its errors are reported.
+  if (auto r = inst->WaitReady(o.ready_timeout); !r) return r.error().wrap("ready");
+
+  std::map<std::string, double> figures;
+  // Bound on the run after READY: the mode's own duration, generously scaled for TCG guests.
+  double run_s = mode == "cpu" || mode == "mem" ? o.seconds
+                 : mode == "disk"               ? 2 * o.disk_seconds + 60
+                                                : 3 * o.net_seconds;
+  auto exit_timeout = std::chrono::milliseconds(static_cast<int64_t>(run_s * 10e3)) +
+                      o.ready_timeout;
+  if (mode == "net") {
+    NetClientOptions c;
+    c.address = inst->NetworkAddress();
+    c.port = o.net_port;
+    c.stream_seconds = o.net_seconds;
+    c.rr_seconds = o.net_seconds;
+    if (c.address.empty()) return Failure(l.Name() + ": the instance has no network address");
+    auto f = RunNetClient(c);
+    if (!f) {
+      (void)inst->Stop(std::chrono::seconds(5));
+      return f.error().wrap("net client to " + c.address);
+    }
+    if (auto q = SendNetQuit(c); !q) {
+      (void)inst->Stop(std::chrono::seconds(5));
+      return q.error().wrap("net quit");
+    }
+    figures = {{"stream_mb_per_s", f->stream_mb_per_s},
+               {"stream_rx_mb_per_s", f->stream_rx_mb_per_s},
+               {"rr_p50_us", f->rr_p50_us},
+               {"rr_p99_us", f->rr_p99_us},
+               {"rr_per_s", f->rr_per_s},
+               {"rr_count", f->rr_count}};
+  }
+  auto exited = inst->WaitExit(exit_timeout);
+  if (!exited) return exited.error().wrap("exit");
+  auto torn = inst->Teardown();
+  auto tail = [&] {
+    std::string t;
+    const auto& out = inst->output();
+    for (size_t i = out.size() > 6 ? out.size() - 6 : 0; i < out.size(); ++i) t += " | " + out[i];
+    return t;
+  };
+  if (!exited->ok()) return Failure("workload " + exited->describe() + tail());
+  if (!torn) return torn.error();
+  if (mode != "net") {
+    for (const auto& m : inst->results())
+      for (const auto& [k, v] : m.fields)
+        if (auto n = m.Number(k)) figures[k] = *n;
+    for (const auto& k : spec->second.figures)
+      if (!figures.count(k)) return Failure("workload reported no " + k + tail());
+  }
+  // Keep only what the mode declares: checksums and bookkeeping are not results.
+  std::map<std::string, double> kept;
+  for (const auto* list : {&spec->second.figures, &spec->second.info})
+    for (const auto& k : *list)
+      if (figures.count(k)) kept[k] = figures[k];
+  return kept;
+}
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+void NativeBaseline::Add(const std::string& mode, const std::map<std::string, double>& figures) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto spec = ThroughputModes().find(mode);
+  if (spec == ThroughputModes().end()) return;
+  for (const auto& k : spec->second.figures)
+    if (auto it = figures.find(k); it != figures.end()) samples_[mode][k].push_back(it->second);
+}
+
+bool NativeBaseline::Has(const std::string& mode) const { return Samples(mode) > 0; }
+
+size_t NativeBaseline::Samples(const std::string& mode) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = samples_.find(mode);
+  if (it == samples_.end()) return 0;
+  size_t n = 0;
+  for (const auto& [k, v] : it->second) n = std::max(n, v.size());
+  return n;
+}
+
+std::map<std::string, double> NativeBaseline::Ratios(
+    const std::string& mode, const std::map<std::string, double>& figures) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::map<std::string, double> out;
+  auto it = samples_.find(mode);
+  if (it == samples_.end()) return out;
+  for (const auto& [k, v] : figures) {
+    auto s = it->second.find(k);
+    if (s == it->second.end() || s->second.empty()) continue;
+    double base = Median(s->second);
+    if (base > 0) out[k + "_ratio_to_native"] = v / base;
+  }
+  return out;
+}
+
+namespace {
+
+class ThroughputSuite : public Suite {
+ public:
+  std::string Name() const override { return "throughput"; }
+  std::string Description() const override {
+    return "cpu, mem, disk and net modes per launcher, with ratios to native from the same sweep";
+  }
+
+  int Register(std::vector<LauncherSlot>& launchers, const SuiteOptions& options,
+               SweepState& sweep) override {
+    auto parsed = ParseThroughputOptions(options.params);
+    if (!parsed) {
+      // Bad knobs: one failing entry that says why, rather than a suite that silently measures
+      // defaults.
+      std::string msg = parsed.error().message();
+      benchmark::RegisterBenchmark("throughput/invalid-params",
+                                   [msg, &sweep](benchmark::State& st) {
+                                     for (auto _ : st) {
+                                       sweep.Fail(st, msg);
+                                       break;
+                                     }
+                                   })
+          ->Iterations(1);
+      return 1;
+    }
+    ThroughputOptions o = *parsed;
+    o.ready_timeout = options.ready_timeout;
+    launcher::Launcher* native = nullptr;
+    for (auto& slot : launchers)
+      if (slot.launcher->Kind() == "native") {
+        native = slot.launcher.get();
+        break;
+      }
+    int runs = 0;
+    for (auto& slot : launchers) {
+      for (const auto& mode : o.modes) {
+        launcher::Launcher* l = slot.launcher.get();
+        std::string name = "throughput/" + slot.display_name + "/mode:" + mode;
+        NativeBaseline* baseline = &baseline_;
+        benchmark::RegisterBenchmark(
+            name.c_str(),
+            [l, native, baseline, name, mode, o, &sweep](benchmark::State& st) {
+              for (auto _ : st) {
+                if (sweep.interrupted) {
+                  st.SkipWithError("interrupted");
+                  break;
+                }
+                sweep.Progress(name);
+                int64_t t0 = MonotonicNs();
+                auto figures = MeasureThroughput(*l, mode, o);
+                double elapsed_s = (MonotonicNs() - t0) / 1e9;
+                if (!figures) {
+                  sweep.Fail(st, name + ": " + figures.error().message());
+                  break;
+                }
+                if (l == native) {
+                  baseline->Add(mode, *figures);
+                } else if (native && !baseline->Has(mode)) {
+                  // Native has not run this mode yet (interleaving): one baseline sample first.
+                  auto base = MeasureThroughput(*native, mode, o);
+                  if (!base) {
+                    sweep.Fail(st, name + ": native baseline: " + base.error().message());
+                    break;
+                  }
+                  baseline->Add(mode, *base);
+                }
+                st.SetIterationTime(elapsed_s);
+                for (const auto& [k, v] : *figures) st.counters[k] = v;
+                if (native) {
+                  for (const auto& [k, v] : baseline->Ratios(mode, *figures)) st.counters[k] = v;
+                  st.counters["native_samples"] = static_cast<double>(baseline->Samples(mode));
+                }
+              }
+            })
+            ->UseManualTime()
+            ->Unit(benchmark::kSecond)
+            ->Iterations(1)
+            ->Repetitions(options.repetitions)
+            ->ComputeStatistics("min", [](const std::vector<double>& v) {
+              return *std::min_element(v.begin(), v.end());
+            })
+            ->ComputeStatistics("max", [](const std::vector<double>& v) {
+              return *std::max_element(v.begin(), v.end());
+            });
+        runs += options.repetitions;
+      }
+    }
+    return runs;
+  }
+
+ private:
+  NativeBaseline baseline_;
+};
+
+}  // namespace
+
+std::unique_ptr<Suite> MakeThroughputSuite() { return std::make_unique<ThroughputSuite>(); }
+
+}  // namespace cvb::bench
