@@ -275,6 +275,10 @@ void ApplySeccomp(const ChildPlan& plan) {
   umask(0);
   char byte;
   if (plan.wait_go && ::read(plan.sync_fd, &byte, 1) != 1) _exit(1);
+  // In a new user namespace we still carry the host's ids, which are unmapped there: become
+  // the namespace's root (its capabilities stay) so that files we create have an owner.
+  if (plan.new_user_ns && (setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0))
+    Fail(plan, kStepUser, errno);
 
   for (int i = 0; i < plan.n_join; ++i)
     if (setns(plan.join_fds[i], plan.join_types[i]) != 0) Fail(plan, kStepSetns, errno, i);

@@ -83,6 +83,7 @@ struct ChildPlan {
   int fifo_fd = -1;  // -1 for `run`: exec right after the commit
   pid_t parent_pid = 0;
   bool wait_go = false;
+  bool new_user_ns = false;
 
   int join_fds[8];
   int join_types[8];

@@ -306,6 +306,8 @@ Result<pid_t> Runtime::CreateContainer(const CreateOptions& opts, bool run_mode,
   plan.fifo_fd = fifo.get();
   plan.parent_pid = getpid();
   plan.wait_go = ns.new_user || ns.new_cgroup;
+  plan.new_user_ns = ns.new_user;
+  plan.unshare_cgroupns = ns.new_cgroup;
   plan.n_join = static_cast<int>(ns.joins.size());
   for (int i = 0; i < plan.n_join; ++i) {
     plan.join_fds[i] = ps.join_fds[i].get();

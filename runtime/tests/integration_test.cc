@@ -280,6 +280,42 @@ TEST(Isolation, UserSeccompAndCapabilities) {
   EXPECT_NO_LEAKS();
 }
 
+TEST(Namespaces, UserAndCgroupNamespaces) {
+  REQUIRE_ROOT();
+  json cfg = BaseConfig({"/bin/sh", "-c", "/bin/cvb-probe report; cat /proc/self/uid_map"}, "userns");
+  cfg["linux"]["namespaces"].push_back({{"type", "user"}});
+  cfg["linux"]["namespaces"].push_back({{"type", "cgroup"}});
+  cfg["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  cfg["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  auto r = Cvrun({"run", "--bundle", WriteBundle("userns", cfg), Id("userns")});
+  ASSERT_EQ(r.status.code, 0) << r.err;
+  auto rep = ParseReport(r.out);
+  EXPECT_EQ(One(rep, "uid"), "0");
+  EXPECT_NE(r.out.find("100000"), std::string::npos) << r.out;  // the uid_map line
+  if (PathExists("/sys/fs/cgroup/unified/cgroup.procs") || PathExists("/sys/fs/cgroup/cgroup.procs"))
+    EXPECT_EQ(One(rep, "cgroup2"), "/");  // the cgroup namespace's root is the container's cgroup
+  EXPECT_NO_LEAKS();
+}
+
+TEST(Namespaces, JoinANetworkNamespaceByPath) {
+  REQUIRE_ROOT();
+  if (FindProgram("ip").empty()) GTEST_SKIP() << "iproute2 (ip) is missing";
+  std::string name = "cvrun-it-net-" + std::to_string(getpid());
+  auto add = cvb::Run({"ip", "netns", "add", name});
+  ASSERT_TRUE(add.ok() && add->status.ok()) << (add.ok() ? add->err : "");
+  std::string path = "/run/netns/" + name;
+  struct stat st;
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  json cfg = BaseConfig({"/bin/cvb-probe", "report"}, "joinnet");
+  for (auto& ns : cfg["linux"]["namespaces"])
+    if (ns["type"] == "network") ns["path"] = path;
+  auto r = Cvrun({"run", "--bundle", WriteBundle("joinnet", cfg), Id("joinnet")});
+  (void)cvb::Run({"ip", "netns", "delete", name});
+  ASSERT_EQ(r.status.code, 0) << r.err;
+  EXPECT_EQ(One(ParseReport(r.out), "netns"), "net:[" + std::to_string(st.st_ino) + "]");
+  EXPECT_NO_LEAKS();
+}
+
 TEST(Limits, MemoryLimitKillsAnOverrun) {
   REQUIRE_ROOT();
   auto r = Cvrun({"run", "--bundle",

@@ -87,6 +87,16 @@ static int report(int argc, char** argv) {
     }
     fclose(f);
   }
+  char ns[128];
+  ssize_t nslen = readlink("/proc/self/ns/net", ns, sizeof ns - 1);
+  if (nslen > 0) ns[nslen] = 0, printf("netns %s\n", ns);
+  FILE* cg = fopen("/proc/self/cgroup", "r");
+  if (cg) {
+    char line[512];
+    while (fgets(line, sizeof line, cg))
+      if (strncmp(line, "0::", 3) == 0) line[strcspn(line, "\n")] = 0, printf("cgroup2 %s\n", line + 3);
+    fclose(cg);
+  }
   status_field("CapEff");
   status_field("CapBnd");
   status_field("NoNewPrivs");
