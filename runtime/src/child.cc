@@ -10,7 +10,9 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -206,6 +208,36 @@ void WriteAll(const ChildPlan& plan, const char* path, const char* value, int32_
   ::close(fd);
 }
 
+// A new pty from the container's devpts: the master goes to the console socket, the slave
+// becomes the controlling terminal and stdio of a new session.
+void SetUpConsole(const ChildPlan& plan) {
+  int master = ::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) Fail(plan, kStepConsole, errno);
+  int unlock = 0;
+  if (ioctl(master, TIOCSPTLCK, &unlock) != 0) Fail(plan, kStepConsole, errno);
+  int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+  if (slave < 0) Fail(plan, kStepConsole, errno);
+  char data = 0;
+  iovec iov{&data, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(cmsg), &master, sizeof(int));
+  if (sendmsg(plan.console_socket_fd, &msg, 0) != 1) Fail(plan, kStepConsole, errno);
+  ::close(master);
+  if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) != 0) Fail(plan, kStepConsole, errno);
+  for (int fd = 0; fd < 3; ++fd)
+    if (dup2(slave, fd) < 0) Fail(plan, kStepConsole, errno);
+  if (slave > 2) ::close(slave);
+}
+
 void CloseFds(const ChildPlan& plan) {
   // Keep 0-2, the preserved fds, the sync socket and the exec fifo; close the rest now so that
   // the container holds no fd of its caller even while it waits for `start`.
@@ -344,6 +376,7 @@ void ApplySeccomp(const ChildPlan& plan) {
       Fail(plan, kStepRlimit, errno, i);
   if (plan.oom_score_adj)
     WriteAll(plan, "/proc/self/oom_score_adj", plan.oom_score_adj, kStepOomScoreAdj, -1);
+  if (plan.console_socket_fd >= 0) SetUpConsole(plan);
   CloseFds(plan);
 
   int exec_index = -1;

@@ -127,6 +127,7 @@ struct ChildPlan {
   const sock_fprog* seccomp = nullptr;
 
   int preserve_fds = 0;
+  int console_socket_fd = -1;  // process.terminal: the pty master goes here (SCM_RIGHTS)
   const char* const* exec_candidates = nullptr;
   int n_exec_candidates = 0;
   char* const* argv = nullptr;

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -197,8 +198,8 @@ Result<pid_t> Runtime::CreateContainer(const CreateOptions& opts, bool run_mode,
   CVB_TRY(ValidateId(opts.id));
   std::string bundle = AbsolutePath(opts.bundle);
   CVB_ASSIGN_OR_RETURN(Spec spec, LoadSpec(bundle));
-  if (spec.process.terminal)
-    return Failure("process.terminal: terminals are not supported by cvrun yet");
+  if (spec.process.terminal && opts.console_socket.empty())
+    return Failure("process.terminal is true: needs --console-socket");
   const int64_t t_spec = MonotonicNs();
 
   CVB_TRY(store_.Reserve(opts.id));
@@ -358,6 +359,19 @@ Result<pid_t> Runtime::CreateContainer(const CreateOptions& opts, bool run_mode,
   plan.n_exec_candidates = static_cast<int>(ps.exec_candidate_ptrs.size());
   plan.argv = ps.argv.data();
   plan.envp = ps.envp.data();
+
+  UniqueFd console;
+  if (spec.process.terminal) {
+    console.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (opts.console_socket.size() >= sizeof addr.sun_path)
+      return Failure("--console-socket: path too long");
+    memcpy(addr.sun_path, opts.console_socket.c_str(), opts.console_socket.size() + 1);
+    if (!console || ::connect(console.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+      return ErrnoError("--console-socket: connect " + opts.console_socket);
+    plan.console_socket_fd = console.get();
+  }
 
   if (!ns.pid_path.empty()) {
     UniqueFd pidns(::open(ns.pid_path.c_str(), O_RDONLY | O_CLOEXEC));

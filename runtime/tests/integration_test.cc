@@ -2,12 +2,16 @@
 // bad input and faults. Every test ends by checking that nothing is left behind.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 #include <map>
+#include <cstring>
+#include <future>
 #include <thread>
 
 #include "cvb/common/file.h"
@@ -170,6 +174,48 @@ TEST(Lifecycle, DeleteForceKillsACreatedContainer) {
                 .status.code,
             0);
   EXPECT_EQ(Cvrun({"delete", "--force", id}).status.code, 0);
+  EXPECT_NO_LEAKS();
+}
+
+TEST(Lifecycle, TerminalThroughTheConsoleSocket) {
+  REQUIRE_ROOT();
+  std::string sock_path = TestDir() + "/console.sock";
+  UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, sock_path.c_str(), sizeof addr.sun_path - 1);
+  ASSERT_EQ(::bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener.get(), 1), 0);
+  json cfg = BaseConfig({"/bin/sh", "-c", "[ -t 0 ] && [ -t 1 ] && echo tty-ok"}, "tty");
+  cfg["process"]["terminal"] = true;
+  std::string id = Id("tty");
+  auto created = std::async(std::launch::async, [&] {
+    return Cvrun({"create", "--bundle", WriteBundle("tty", cfg), "--console-socket", sock_path, id});
+  });
+  UniqueFd conn(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  ASSERT_TRUE(conn.valid());
+  char data;
+  iovec iov{&data, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ASSERT_EQ(::recvmsg(conn.get(), &msg, MSG_CMSG_CLOEXEC), 1);
+  int master_fd;
+  std::memcpy(&master_fd, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof master_fd);
+  UniqueFd master(master_fd);
+  auto c = created.get();
+  ASSERT_EQ(c.status.code, 0) << c.err;
+  ASSERT_EQ(Cvrun({"start", id}).status.code, 0);
+  LineReader reader(std::move(master));
+  auto line = reader.Next(MonotonicNs() + 5'000'000'000);
+  ASSERT_TRUE(line.ok()) << line.error().message();
+  EXPECT_EQ(line->text, "tty-ok");
+  for (int i = 0; i < 200 && json::parse(Cvrun({"state", id}).out)["status"] != "stopped"; ++i)
+    usleep(10000);
+  EXPECT_EQ(Cvrun({"delete", id}).status.code, 0);
   EXPECT_NO_LEAKS();
 }
 
