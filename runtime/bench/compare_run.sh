@@ -29,6 +29,12 @@ for i in range(n):
                            stderr=subprocess.DEVNULL)
             continue
         times[name].append(dt * 1000)
+import os
+for name in runtimes:
+    try:
+        os.rmdir(f"/run/cvb-bench-{name}")
+    except OSError:
+        pass
 for name, ts in times.items():
     if ts:
         print(f"{name:6s} n={len(ts):3d} median={statistics.median(ts):7.2f} ms  "
