@@ -58,9 +58,6 @@ Result<void> ValidateSpec(const VmSpec& s) {
   if (!s.initrd.empty() && !PathExists(s.initrd)) return Error{ENOENT, "vm initrd " + s.initrd};
   if (s.console != ConsoleKind::kPty && s.console_path.empty())
     return Failure("vm console: a socket or file path is needed");
-  if (s.machine == "microvm" && (!s.tap.empty() || !s.disk.empty()))
-    return Failure("vm machine microvm: its virtio-mmio devices are not found by a kernel without "
-                   "VIRTIO_MMIO_CMDLINE_DEVICES; use pc or q35 for network or disk");
   if (!s.disk.empty() && !PathExists(s.disk)) return Error{ENOENT, "vm disk " + s.disk};
   if (s.disk_cache != "none" && s.disk_cache != "writeback")
     return Failure("vm disk cache '" + s.disk_cache + "': use none or writeback");
@@ -122,19 +119,22 @@ Result<std::string> DomainXml(const VmSpec& s) {
     x << "    <interface type='ethernet'>\n"
       << "      <mac address='" << XmlEscape(s.mac) << "'/>\n"
       << "      <target dev='" << XmlEscape(s.tap) << "' managed='no'/>\n"
-      << "      <model type='virtio'/>\n"
-      << "      <rom enabled='no'/>\n"
-      << "    </interface>\n";
+      << "      <model type='virtio'/>\n";
+    if (s.machine == "microvm") x << "      <address type='virtio-mmio'/>\n";
+    else x << "      <rom enabled='no'/>\n";
+    x << "    </interface>\n";
   }
   if (!s.disk.empty()) {
     x << "    <disk type='file' device='disk'>\n"
       << "      <driver name='qemu' type='raw' cache='" << s.disk_cache << "'/>\n"
       << "      <source file='" << XmlEscape(s.disk) << "'/>\n"
-      << "      <target dev='vda' bus='virtio'/>\n"
-      << "    </disk>\n";
+      << "      <target dev='vda' bus='virtio'/>\n";
+    if (s.machine == "microvm") x << "      <address type='virtio-mmio'/>\n";
+    x << "    </disk>\n";
   }
-  // libvirt adds these by default; the qemu launcher's -nodefaults has none of them.
-  if (s.machine != "microvm") x << "    <controller type='usb' model='none'/>\n";
+  // libvirt adds these by default; the qemu launcher's -nodefaults has none of them. (The default
+  // USB controller is a PCI device: without this line libvirt refuses microvm, which has no PCI.)
+  x << "    <controller type='usb' model='none'/>\n";
   x << "    <memballoon model='none'/>\n"
     << "  </devices>\n"
     << "</domain>\n";
@@ -169,13 +169,17 @@ Result<std::vector<std::string>> QemuArgv(const VmSpec& s) {
   a.insert(a.end(), {"-serial", "chardev:cons0"});
   if (!s.tap.empty()) {
     a.insert(a.end(), {"-netdev", "tap,id=net0,ifname=" + s.tap + ",script=no,downscript=no",
-                       "-device", "virtio-net-pci,netdev=net0,romfile=,mac=" + s.mac});
+                       "-device",
+                       s.machine == "microvm" ? "virtio-net-device,netdev=net0,mac=" + s.mac
+                                              : "virtio-net-pci,netdev=net0,romfile=,mac=" + s.mac});
   }
   if (!s.disk.empty()) {
     a.insert(a.end(), {"-drive",
                        "file=" + QemuOptEscape(s.disk) + ",format=raw,if=none,id=disk0,cache=" +
                            s.disk_cache,
-                       "-device", "virtio-blk-pci,drive=disk0"});
+                       "-device",
+                       s.machine == "microvm" ? "virtio-blk-device,drive=disk0"
+                                              : "virtio-blk-pci,drive=disk0"});
   }
   return a;
 }

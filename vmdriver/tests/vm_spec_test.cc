@@ -118,18 +118,27 @@ TEST_F(VmSpecTest, ValidationNamesTheProblem) {
   s.machine = "isapc";
   EXPECT_FALSE(QemuArgv(s).ok());
   s = spec_;
-  s.machine = "microvm";
-  s.tap = "cvb-tap0";
-  s.mac = "52:54:00:cb:00:00";
-  r = DomainXml(s);
-  ASSERT_FALSE(r.ok());
-  EXPECT_TRUE(Contains(r.error().message(), "microvm"));
-  s = spec_;
   s.accel = "hvf";
   EXPECT_FALSE(DomainXml(s).ok());
   s = spec_;
   s.console_path.clear();
   EXPECT_FALSE(DomainXml(s).ok());
+}
+
+TEST_F(VmSpecTest, MicrovmUsesVirtioMmioDevices) {
+  spec_.machine = "microvm";
+  spec_.tap = "cvb-tap0";
+  spec_.mac = "52:54:00:cb:00:00";
+  spec_.disk = dir_ + "/disk.img";
+  auto xml = DomainXml(spec_);
+  ASSERT_TRUE(xml.ok()) << xml.error().message();
+  EXPECT_TRUE(Contains(*xml, "<address type='virtio-mmio'/>"));
+  EXPECT_TRUE(Contains(*xml, "<controller type='usb' model='none'/>"));  // no PCI on microvm
+  auto argv = QemuArgv(spec_);
+  ASSERT_TRUE(argv.ok());
+  EXPECT_TRUE(HasArgs(*argv, "-device", "virtio-net-device,netdev=net0,mac=52:54:00:cb:00:00"));
+  EXPECT_TRUE(HasArgs(*argv, "-device", "virtio-blk-device,drive=disk0"));
+  EXPECT_TRUE(HasArgs(*argv, "-machine", "microvm,acpi=off"));
 }
 
 TEST_F(VmSpecTest, KernelCmdlineCarriesTheWorkload) {

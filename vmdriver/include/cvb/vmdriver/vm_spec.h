@@ -37,7 +37,9 @@ struct VmSpec {
   std::string emulator = "/usr/bin/qemu-system-x86_64";
 };
 
-// Checks the spec (names, paths present, machine/accel values, microvm without devices).
+// Checks the spec (names, paths present, machine/accel values). On microvm the NIC and disk are
+// virtio-mmio devices, which only a kernel with VIRTIO_MMIO_CMDLINE_DEVICES finds without ACPI
+// (the minimal profile); the launchers check that (Supports), the spec does not know the kernel.
 Result<void> ValidateSpec(const VmSpec& spec);
 // Transient libvirt domain XML: no default devices (no USB, balloon, video), on_reboot/poweroff/
 // crash = destroy, so the guest's `reboot -f` ends the domain.
