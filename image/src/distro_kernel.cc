@@ -30,8 +30,10 @@ const std::vector<std::string> kWantedModules = {"virtio_pci", "virtio_net", "vi
 std::string ShellQuote(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
   }
   return out + "'";
 }
@@ -50,8 +52,8 @@ std::vector<std::string> ListDir(const std::string& dir) {
 
 // "linux-image-6.1.0-56-cloud-amd64" from the metapackage's dependency.
 Result<std::string> ResolvePackageUncached() {
-  CVB_ASSIGN_OR_RETURN(std::string out,
-                       RunChecked({"apt-cache", "depends", kMetaPackage}, std::chrono::seconds(60)));
+  CVB_ASSIGN_OR_RETURN(std::string out, RunChecked({"apt-cache", "depends", kMetaPackage},
+                                                   std::chrono::seconds(60)));
   std::istringstream in(out);
   std::string line;
   while (std::getline(in, line)) {
@@ -139,8 +141,9 @@ Result<void> ExtractVmlinux(const std::string& bzimage, const std::string& out,
   static const char kLz4Legacy[] = {0x02, 0x21, 0x4c, 0x18};
   size_t at = data.find(std::string(kLz4Legacy, 4));
   if (at == std::string::npos)
-    return Failure(bzimage + ": no lz4 payload (magic 02 21 4c 18) found; not a Debian cloud "
-                             "kernel built with lz4?");
+    return Failure(bzimage +
+                   ": no lz4 payload (magic 02 21 4c 18) found; not a Debian cloud "
+                   "kernel built with lz4?");
   std::string payload = scratch + "/payload.lz4";
   CVB_TRY(WriteFile(payload, std::string_view(data).substr(at)));
   if (FindProgram("lz4").empty()) return Failure("lz4 not found (install Debian's lz4 package)");
@@ -212,9 +215,9 @@ Result<GuestKernel> Unpack(const std::string& package, const std::string& dir,
 
   if (progress) progress("downloading " + package + " (apt-get download)");
   // apt-get download writes into the current directory.
-  CVB_TRY(RunChecked({"sh", "-c", "cd " + ShellQuote(tmp) + " && exec apt-get -q download " +
-                                      ShellQuote(package)},
-                     std::chrono::minutes(10)));
+  CVB_TRY(RunChecked(
+      {"sh", "-c", "cd " + ShellQuote(tmp) + " && exec apt-get -q download " + ShellQuote(package)},
+      std::chrono::minutes(10)));
   std::string deb;
   for (const auto& n : ListDir(tmp)) {
     if (n.size() > 4 && n.compare(n.size() - 4, 4, ".deb") == 0) deb = tmp + "/" + n;

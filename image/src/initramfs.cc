@@ -206,7 +206,8 @@ Result<std::vector<std::string>> ModuleDepends(const std::string& ko_path) {
   // .modinfo holds NUL-separated key=value strings; "depends=" is always present (maybe empty).
   static const std::string kKey = std::string("\0depends=", 9);
   size_t at = data.find(kKey);
-  if (at == std::string::npos) return Failure(ko_path + ": no depends= in .modinfo (not a module?)");
+  if (at == std::string::npos)
+    return Failure(ko_path + ": no depends= in .modinfo (not a module?)");
   size_t start = at + kKey.size();
   size_t end = data.find('\0', start);
   if (end == std::string::npos) return Failure(ko_path + ": unterminated depends=");
@@ -249,8 +250,8 @@ namespace {
 Result<std::string> ArchiveBytes(const InitramfsSpec& spec) {
   CpioWriter w;
   if (!spec.rootfs.empty()) CVB_TRY(PackTree(w, spec.rootfs, ""));
-  for (const char* d : {"dev", "proc", "sys", "data", "etc", "etc/cvb", "lib", "lib/modules",
-                        "lib/modules/cvb"}) {
+  for (const char* d :
+       {"dev", "proc", "sys", "data", "etc", "etc/cvb", "lib", "lib/modules", "lib/modules/cvb"}) {
     if (!w.Has(d)) {
       w.Parents(std::string(d) + "/");
     }
@@ -299,9 +300,9 @@ Result<VmArtifacts> PrepareVmArtifacts(const Image& image, const std::string& ke
   spec.kernel = a.kernel;
   CVB_ASSIGN_OR_RETURN(a.initramfs, BuildInitramfs(spec, cache_dir));
   struct stat st;
-  if (::stat(a.kernel.vmlinux.c_str(), &st) == 0) a.kernel_bytes = static_cast<uint64_t>(st.st_size);
-  if (::stat(a.initramfs.c_str(), &st) == 0)
-    a.initramfs_bytes = static_cast<uint64_t>(st.st_size);
+  if (::stat(a.kernel.vmlinux.c_str(), &st) == 0)
+    a.kernel_bytes = static_cast<uint64_t>(st.st_size);
+  if (::stat(a.initramfs.c_str(), &st) == 0) a.initramfs_bytes = static_cast<uint64_t>(st.st_size);
   return a;
 }
 

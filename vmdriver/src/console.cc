@@ -56,7 +56,8 @@ Result<UniqueFd> ConsoleListener::Accept(int64_t deadline_ns, pid_t* peer_pid) {
       ucred cred{};
       socklen_t len = sizeof cred;
       if (peer_pid) {
-        *peer_pid = ::getsockopt(c.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 ? cred.pid : -1;
+        *peer_pid =
+            ::getsockopt(c.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 ? cred.pid : -1;
       }
       return c;
     }

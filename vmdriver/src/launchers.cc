@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <functional>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <thread>
 
@@ -61,21 +61,39 @@ Result<uint64_t> ParseUint(const std::string& key, const std::string& v) {
 Result<VmOptions> ParseOptions(const LauncherConfig& c) {
   VmOptions o;
   for (const auto& [k, v] : c.params) {
-    if (k == "machine") o.machine = v;
-    else if (k == "accel") o.accel = v;
-    else if (k == "memory_mib") { CVB_ASSIGN_OR_RETURN(o.memory_mib, ParseUint(k, v)); }
-    else if (k == "vcpus") { CVB_ASSIGN_OR_RETURN(uint64_t n, ParseUint(k, v)); o.vcpus = static_cast<int>(n); }
-    else if (k == "tb_cache_mib") { CVB_ASSIGN_OR_RETURN(o.tb_cache_mib, ParseUint(k, v)); }
-    else if (k == "acpi") o.acpi = (v == "1" || v == "on" || v == "true");
-    else if (k == "disk_mib") { CVB_ASSIGN_OR_RETURN(o.disk_mib, ParseUint(k, v)); }
-    else if (k == "disk_cache") o.disk_cache = v;
-    else if (k == "cmdline") o.cmdline = v;
-    else if (k == "cache_dir") o.cache_dir = v;
-    else if (k == "uri") o.uri = v;
-    else if (k == "emulator") o.emulator = v;
-    else if (k == "kernel_path") o.kernel_path = v;
-    else if (k == "initrd_path") o.initrd_path = v;
-    else if (k == "connect_timeout_ms") { CVB_ASSIGN_OR_RETURN(uint64_t n, ParseUint(k, v)); o.connect_timeout_ms = static_cast<int64_t>(n); }
+    if (k == "machine")
+      o.machine = v;
+    else if (k == "accel")
+      o.accel = v;
+    else if (k == "memory_mib") {
+      CVB_ASSIGN_OR_RETURN(o.memory_mib, ParseUint(k, v));
+    } else if (k == "vcpus") {
+      CVB_ASSIGN_OR_RETURN(uint64_t n, ParseUint(k, v));
+      o.vcpus = static_cast<int>(n);
+    } else if (k == "tb_cache_mib") {
+      CVB_ASSIGN_OR_RETURN(o.tb_cache_mib, ParseUint(k, v));
+    } else if (k == "acpi")
+      o.acpi = (v == "1" || v == "on" || v == "true");
+    else if (k == "disk_mib") {
+      CVB_ASSIGN_OR_RETURN(o.disk_mib, ParseUint(k, v));
+    } else if (k == "disk_cache")
+      o.disk_cache = v;
+    else if (k == "cmdline")
+      o.cmdline = v;
+    else if (k == "cache_dir")
+      o.cache_dir = v;
+    else if (k == "uri")
+      o.uri = v;
+    else if (k == "emulator")
+      o.emulator = v;
+    else if (k == "kernel_path")
+      o.kernel_path = v;
+    else if (k == "initrd_path")
+      o.initrd_path = v;
+    else if (k == "connect_timeout_ms") {
+      CVB_ASSIGN_OR_RETURN(uint64_t n, ParseUint(k, v));
+      o.connect_timeout_ms = static_cast<int64_t>(n);
+    }
     // Other keys belong to other launchers sharing the command line: ignored.
   }
   if (o.cache_dir.empty()) o.cache_dir = image::CacheDir();
@@ -115,12 +133,11 @@ Result<void> MakeDiskImage(const std::string& path, uint64_t mib) {
       return ErrnoError("ftruncate " + path);
   }
   // nodiscard/lazy init: do not spend the launch writing zeroes the guest never reads.
-  CVB_ASSIGN_OR_RETURN(
-      RunOutput r,
-      Run({"mkfs.ext4", "-q", "-F", "-E", "nodiscard,lazy_itable_init=1,lazy_journal_init=1",
-           path},
-          std::chrono::seconds(60)));
-  if (!r.status.ok()) return Failure("mkfs.ext4 " + path + ": " + r.status.describe() + ": " + Trim(r.err));
+  CVB_ASSIGN_OR_RETURN(RunOutput r, Run({"mkfs.ext4", "-q", "-F", "-E",
+                                         "nodiscard,lazy_itable_init=1,lazy_journal_init=1", path},
+                                        std::chrono::seconds(60)));
+  if (!r.status.ok())
+    return Failure("mkfs.ext4 " + path + ": " + r.status.describe() + ": " + Trim(r.err));
   return Ok();
 }
 
@@ -150,8 +167,8 @@ class VmInstance : public Instance, public VmInstanceInfo {
     Sync();
     if (!r) {
       std::string extra = LogTail();
-      return Error{r.error().err, Who() + ": " + r.error().context +
-                                      (extra.empty() ? "" : "; qemu: " + extra)};
+      return Error{r.error().err,
+                   Who() + ": " + r.error().context + (extra.empty() ? "" : "; qemu: " + extra)};
     }
     ready_ = *r;
     return Ok();
@@ -161,8 +178,9 @@ class VmInstance : public Instance, public VmInstanceInfo {
     int64_t deadline = MonotonicNs() + timeout.count() * 1'000'000;
     auto d = channel_.Drain(deadline);
     Sync();
-    if (!d) return Error{d.error().err, Who() + ": still running after " +
-                                            std::to_string(timeout.count()) + " ms"};
+    if (!d)
+      return Error{d.error().err,
+                   Who() + ": still running after " + std::to_string(timeout.count()) + " ms"};
     CVB_TRY(WaitGone(deadline));
     ExitStatus st;
     if (channel_.done()) {
@@ -471,9 +489,10 @@ class VmLauncher : public launcher::Launcher {
     // VIRTIO_MMIO_CMDLINE_DEVICES); the minimal profile has it.
     if (opt_.machine == "microvm" && (r.needs_network || r.needs_disk) &&
         art_.kernel.profile != "minimal")
-      return Failure(Name() + ": machine microvm gives the guest network or disk only with the "
-                              "minimal kernel profile (the " + art_.kernel.profile +
-                              " kernel finds no virtio-mmio devices); use machine=pc");
+      return Failure(Name() +
+                     ": machine microvm gives the guest network or disk only with the "
+                     "minimal kernel profile (the " +
+                     art_.kernel.profile + " kernel finds no virtio-mmio devices); use machine=pc");
     if ((r.needs_network || r.needs_disk) && ::geteuid() != 0)
       return Failure(Name() + ": network and disk need root (tap devices)");
     return Ok();
@@ -498,7 +517,8 @@ class VmLauncher : public launcher::Launcher {
 
     VmSpec spec;
     spec.name = inst->name_;
-    spec.memory_mib = req.memory_bytes ? std::max<uint64_t>(req.memory_bytes >> 20, 64) : opt_.memory_mib;
+    spec.memory_mib =
+        req.memory_bytes ? std::max<uint64_t>(req.memory_bytes >> 20, 64) : opt_.memory_mib;
     inst->memory_mib_ = spec.memory_mib;
     spec.vcpus = opt_.vcpus;
     spec.machine = opt_.machine;
@@ -526,8 +546,9 @@ class VmLauncher : public launcher::Launcher {
     if (req.needs_disk) {
       spec.disk = inst->dir_ + "/disk.img";
       CVB_TRY(MakeDiskImage(spec.disk, opt_.disk_mib));
-      spec.disk_cache = !opt_.disk_cache.empty() ? opt_.disk_cache
-                        : SupportsODirect(spec.disk) ? "none" : "writeback";
+      spec.disk_cache = !opt_.disk_cache.empty()     ? opt_.disk_cache
+                        : SupportsODirect(spec.disk) ? "none"
+                                                     : "writeback";
       cmd.disk_device = "vda";
       inst->timeline().Mark("disk_ready");
     }

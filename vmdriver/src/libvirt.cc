@@ -25,7 +25,7 @@ void InitLibvirt() {
   std::call_once(once, [] {
     // A write to the socket of a libvirtd that went away raises SIGPIPE, which would kill the
     // whole benchmark; libvirt asks its clients to ignore it and report the EPIPE instead.
-    struct sigaction old{};
+    struct sigaction old {};
     if (::sigaction(SIGPIPE, nullptr, &old) == 0 && old.sa_handler == SIG_DFL)
       ::signal(SIGPIPE, SIG_IGN);
     virInitialize();

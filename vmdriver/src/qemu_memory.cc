@@ -33,8 +33,8 @@ Result<QemuMemory> ParseQemuSmaps(const std::string& smaps, uint64_t guest_ram_b
     if (line.empty()) continue;
     // A mapping header: "start-end perms offset dev inode [path]".
     size_t dash = line.find('-');
-    if (dash != std::string::npos && dash > 0 && std::isxdigit(static_cast<unsigned char>(line[0])) &&
-        line.find(':') > dash) {
+    if (dash != std::string::npos && dash > 0 &&
+        std::isxdigit(static_cast<unsigned char>(line[0])) && line.find(':') > dash) {
       char* end = nullptr;
       uint64_t start = std::strtoull(line.c_str(), &end, 16);
       uint64_t stop = std::strtoull(line.c_str() + dash + 1, &end, 16);

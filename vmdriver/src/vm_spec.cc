@@ -11,12 +11,23 @@ std::string XmlEscape(const std::string& s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -48,11 +59,14 @@ std::string QemuOptEscape(const std::string& s) {
 Result<void> ValidateSpec(const VmSpec& s) {
   if (!NameOk(s.name))
     return Failure("vm name '" + s.name + "': use 1-64 letters, digits, '-', '_' or '.'");
-  if (s.memory_mib < 16) return Failure("vm memory " + std::to_string(s.memory_mib) + " MiB: too small");
-  if (s.vcpus < 1 || s.vcpus > 64) return Failure("vm vcpus " + std::to_string(s.vcpus) + ": out of range");
+  if (s.memory_mib < 16)
+    return Failure("vm memory " + std::to_string(s.memory_mib) + " MiB: too small");
+  if (s.vcpus < 1 || s.vcpus > 64)
+    return Failure("vm vcpus " + std::to_string(s.vcpus) + ": out of range");
   if (s.machine != "pc" && s.machine != "q35" && s.machine != "microvm")
     return Failure("vm machine '" + s.machine + "': use pc, q35 or microvm");
-  if (s.accel != "tcg" && s.accel != "kvm") return Failure("vm accel '" + s.accel + "': use tcg or kvm");
+  if (s.accel != "tcg" && s.accel != "kvm")
+    return Failure("vm accel '" + s.accel + "': use tcg or kvm");
   if (s.kernel.empty()) return Failure("vm kernel: not set");
   if (!PathExists(s.kernel)) return Error{ENOENT, "vm kernel " + s.kernel};
   if (!s.initrd.empty() && !PathExists(s.initrd)) return Error{ENOENT, "vm initrd " + s.initrd};
@@ -120,8 +134,10 @@ Result<std::string> DomainXml(const VmSpec& s) {
       << "      <mac address='" << XmlEscape(s.mac) << "'/>\n"
       << "      <target dev='" << XmlEscape(s.tap) << "' managed='no'/>\n"
       << "      <model type='virtio'/>\n";
-    if (s.machine == "microvm") x << "      <address type='virtio-mmio'/>\n";
-    else x << "      <rom enabled='no'/>\n";
+    if (s.machine == "microvm")
+      x << "      <address type='virtio-mmio'/>\n";
+    else
+      x << "      <rom enabled='no'/>\n";
     x << "    </interface>\n";
   }
   if (!s.disk.empty()) {
@@ -143,8 +159,8 @@ Result<std::string> DomainXml(const VmSpec& s) {
 
 Result<std::vector<std::string>> QemuArgv(const VmSpec& s) {
   CVB_TRY(ValidateSpec(s));
-  std::vector<std::string> a = {s.emulator, "-name", s.name, "-nodefaults", "-no-user-config",
-                                "-display", "none", "-no-reboot"};
+  std::vector<std::string> a = {s.emulator,        "-name",    s.name, "-nodefaults",
+                                "-no-user-config", "-display", "none", "-no-reboot"};
   a.push_back("-machine");
   a.push_back(s.machine + (s.acpi ? "" : ",acpi=off"));
   std::string accel = s.accel;
@@ -168,18 +184,18 @@ Result<std::vector<std::string>> QemuArgv(const VmSpec& s) {
   }
   a.insert(a.end(), {"-serial", "chardev:cons0"});
   if (!s.tap.empty()) {
-    a.insert(a.end(), {"-netdev", "tap,id=net0,ifname=" + s.tap + ",script=no,downscript=no",
-                       "-device",
-                       s.machine == "microvm" ? "virtio-net-device,netdev=net0,mac=" + s.mac
-                                              : "virtio-net-pci,netdev=net0,romfile=,mac=" + s.mac});
+    a.insert(a.end(),
+             {"-netdev", "tap,id=net0,ifname=" + s.tap + ",script=no,downscript=no", "-device",
+              s.machine == "microvm" ? "virtio-net-device,netdev=net0,mac=" + s.mac
+                                     : "virtio-net-pci,netdev=net0,romfile=,mac=" + s.mac});
   }
   if (!s.disk.empty()) {
-    a.insert(a.end(), {"-drive",
-                       "file=" + QemuOptEscape(s.disk) + ",format=raw,if=none,id=disk0,cache=" +
-                           s.disk_cache,
-                       "-device",
-                       s.machine == "microvm" ? "virtio-blk-device,drive=disk0"
-                                              : "virtio-blk-pci,drive=disk0"});
+    a.insert(
+        a.end(),
+        {"-drive",
+         "file=" + QemuOptEscape(s.disk) + ",format=raw,if=none,id=disk0,cache=" + s.disk_cache,
+         "-device",
+         s.machine == "microvm" ? "virtio-blk-device,drive=disk0" : "virtio-blk-pci,drive=disk0"});
   }
   return a;
 }
@@ -199,7 +215,8 @@ Result<std::string> KernelCmdline(const VmSpec& spec, const std::string& profile
     }
     return true;
   };
-  if (c.mode.empty() || !plain(c.mode)) return Failure("guest workload mode '" + c.mode + "': invalid");
+  if (c.mode.empty() || !plain(c.mode))
+    return Failure("guest workload mode '" + c.mode + "': invalid");
   cl += " cvb.mode=" + c.mode;
   if (!c.args.empty()) {
     std::string joined;

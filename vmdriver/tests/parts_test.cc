@@ -78,8 +78,12 @@ TEST(Console, AcceptNamesThePeerAndTimesOut) {
 
 // A fake module: .modinfo strings are NUL separated, depends= always present.
 void FakeModule(const std::string& path, const std::string& depends) {
-  std::string data = std::string("\x7f" "ELF junk", 9) + std::string("\0license=GPL\0depends=", 21) +
-                     depends + std::string("\0vermagic=6.1\0", 14);
+  std::string data = std::string(
+                         "\x7f"
+                         "ELF junk",
+                         9) +
+                     std::string("\0license=GPL\0depends=", 21) + depends +
+                     std::string("\0vermagic=6.1\0", 14);
   ASSERT_TRUE(WriteFile(path, data).ok());
 }
 
@@ -135,8 +139,8 @@ TEST_F(Modules, InitramfsIsANewcArchiveWithInitConsoleAndModules) {
   image::InitramfsSpec spec;
   spec.rootfs = dir_ + "/rootfs";
   spec.kernel.modules_dir = dir_;
-  spec.kernel.modules = {"kernel/virtio_ring.ko", "kernel/virtio.ko", "kernel/virtio_pci.ko",
-                         "kernel/failover.ko", "kernel/net_failover.ko", "kernel/virtio_net.ko",
+  spec.kernel.modules = {"kernel/virtio_ring.ko", "kernel/virtio.ko",       "kernel/virtio_pci.ko",
+                         "kernel/failover.ko",    "kernel/net_failover.ko", "kernel/virtio_net.ko",
                          "kernel/virtio_blk.ko"};
   auto a = image::BuildInitramfs(spec, dir_ + "/cache");
   ASSERT_TRUE(a.ok()) << a.error().message();
@@ -149,13 +153,16 @@ TEST_F(Modules, InitramfsIsANewcArchiveWithInitConsoleAndModules) {
   ASSERT_TRUE(listing.ok());
   ASSERT_TRUE(listing->status.ok()) << listing->err;
   const std::string& t = listing->out;
-  for (const char* name : {" init\n", " bin/cvb-workload\n", " bin/sh -> cvb-workload\n",
-                           " dev/console\n", " lib/modules/cvb/virtio_net.ko\n",
-                           " etc/cvb/modules-net\n", " etc/cvb/modules-blk\n"})
+  for (const char* name :
+       {" init\n", " bin/cvb-workload\n", " bin/sh -> cvb-workload\n", " dev/console\n",
+        " lib/modules/cvb/virtio_net.ko\n", " etc/cvb/modules-net\n", " etc/cvb/modules-blk\n"})
     EXPECT_NE(t.find(name), std::string::npos) << name << " missing from\n" << t;
   EXPECT_NE(t.find("crw-------"), std::string::npos) << t;  // /dev/console is a char device
-  auto extract = cvb::Run({"sh", "-c", "cd '" + dir_ + "' && cpio -id --quiet etc/cvb/modules-net "
-                      "etc/cvb/modules-blk < '" + *a + "'"});
+  auto extract = cvb::Run({"sh", "-c",
+                           "cd '" + dir_ +
+                               "' && cpio -id --quiet etc/cvb/modules-net "
+                               "etc/cvb/modules-blk < '" +
+                               *a + "'"});
   ASSERT_TRUE(extract.ok() && extract->status.ok());
   EXPECT_EQ(*ReadFile(dir_ + "/etc/cvb/modules-net"),
             "virtio_ring.ko\nvirtio.ko\nvirtio_pci.ko\nfailover.ko\nnet_failover.ko\n"

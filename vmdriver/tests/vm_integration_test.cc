@@ -30,9 +30,9 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 std::optional<image::Image> g_image;
-std::string g_skip_all;       // why no VM test can run here
-std::string g_skip_libvirt;   // why the libvirt tests cannot run
-std::string g_tmp;            // holds files the tests make outside the launchers' work dir
+std::string g_skip_all;      // why no VM test can run here
+std::string g_skip_libvirt;  // why the libvirt tests cannot run
+std::string g_tmp;           // holds files the tests make outside the launchers' work dir
 
 std::vector<std::string> DirEntries(const std::string& dir) {
   std::vector<std::string> out;
@@ -87,8 +87,8 @@ class Env : public ::testing::Environment {
       auto r = Run({script}, seconds(120));
       conn = Connection::Open("qemu:///system");
       if (!conn)
-        g_skip_libvirt = "libvirtd cannot be started (" +
-                         (r ? Trim(r->err) : r.error().message()) + "): " + conn.error().message();
+        g_skip_libvirt = "libvirtd cannot be started (" + (r ? Trim(r->err) : r.error().message()) +
+                         "): " + conn.error().message();
     }
   }
   void TearDown() override {
@@ -122,13 +122,15 @@ class VmTest : public ::testing::TestWithParam<std::string> {
     // QEMU goes a moment after its domain: allow a short grace.
     int64_t until = MonotonicNs() + 5'000'000'000;
     while (!ProcessesMentioning(prefix_).empty() && MonotonicNs() < until) ::usleep(20000);
-    EXPECT_TRUE(ProcessesMentioning(prefix_).empty()) << "a QEMU process named " << prefix_ << "* is left";
+    EXPECT_TRUE(ProcessesMentioning(prefix_).empty())
+        << "a QEMU process named " << prefix_ << "* is left";
     if (GetParam() == "libvirt") {
       auto conn = Connection::Open("qemu:///system");
       ASSERT_TRUE(conn.ok());
       auto names = conn->ActiveDomainNames();
       ASSERT_TRUE(names.ok());
-      for (const auto& n : *names) EXPECT_NE(n.rfind(prefix_, 0), 0u) << "domain " << n << " is left";
+      for (const auto& n : *names)
+        EXPECT_NE(n.rfind(prefix_, 0), 0u) << "domain " << n << " is left";
       for (const auto& f : DirEntries("/var/log/libvirt/qemu"))
         EXPECT_NE(f.rfind(prefix_, 0), 0u) << "libvirt log " << f << " is left";
     }
@@ -303,7 +305,9 @@ INSTANTIATE_TEST_SUITE_P(Launchers, VmTest, ::testing::Values("qemu", "libvirt")
                          [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
 TEST(LibvirtFaults, DaemonNotRunningIsAClearErrorFast) {
-  launcher::LauncherConfig c{"libvirt", "/tmp", "distro",
+  launcher::LauncherConfig c{"libvirt",
+                             "/tmp",
+                             "distro",
                              {{"uri", "qemu+unix:///system?socket=/nonexistent/libvirt-sock"}}};
   auto l = MakeLibvirtLauncher(c);
   ASSERT_TRUE(l.ok());
@@ -334,7 +338,8 @@ TEST(LibvirtFaults, DuplicateDomainNameOnTheRealDaemon) {
   ASSERT_TRUE(xml.ok());
   {
     // Paused: the guest never runs, the name is taken all the same.
-    auto first = conn->CreateTransient(*xml, VIR_DOMAIN_START_PAUSED | VIR_DOMAIN_START_AUTODESTROY);
+    auto first =
+        conn->CreateTransient(*xml, VIR_DOMAIN_START_PAUSED | VIR_DOMAIN_START_AUTODESTROY);
     ASSERT_TRUE(first.ok()) << first.error().message();
     auto second = conn->CreateTransient(*xml, VIR_DOMAIN_START_PAUSED);
     ASSERT_FALSE(second.ok());
@@ -349,7 +354,6 @@ TEST(LibvirtFaults, DuplicateDomainNameOnTheRealDaemon) {
   while (!ProcessesMentioning("guest=" + name).empty() && MonotonicNs() < until) ::usleep(20000);
   EXPECT_TRUE(ProcessesMentioning("guest=" + name).empty());
 }
-
 
 TEST(LibvirtFaults, DaemonRestartedBetweenStarts) {
   if (!g_skip_all.empty()) GTEST_SKIP() << g_skip_all;

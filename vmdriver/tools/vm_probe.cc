@@ -34,26 +34,46 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
-    if (a == "--runs") runs = std::stoi(next());
-    else if (a == "--launchers") names = Split(next(), ',');
-    else if (a == "--kernel") kernel = next();
-    else if (a == "--mode") mode = next();
-    else if (a == "--work") work = next();
-    else if (a == "--net") net = true;
-    else if (a == "--disk") disk = true;
-    else if (auto eq = a.find('='); eq != std::string::npos) params[a.substr(0, eq)] = a.substr(eq + 1);
-    else { std::cerr << "unknown argument " << a << "\n"; return 2; }
+    if (a == "--runs")
+      runs = std::stoi(next());
+    else if (a == "--launchers")
+      names = Split(next(), ',');
+    else if (a == "--kernel")
+      kernel = next();
+    else if (a == "--mode")
+      mode = next();
+    else if (a == "--work")
+      work = next();
+    else if (a == "--net")
+      net = true;
+    else if (a == "--disk")
+      disk = true;
+    else if (auto eq = a.find('='); eq != std::string::npos)
+      params[a.substr(0, eq)] = a.substr(eq + 1);
+    else {
+      std::cerr << "unknown argument " << a << "\n";
+      return 2;
+    }
   }
   auto img = image::BuildImage();
-  if (!img) { std::cerr << "image: " << img.error().message() << "\n"; return 1; }
+  if (!img) {
+    std::cerr << "image: " << img.error().message() << "\n";
+    return 1;
+  }
   (void)MakeDirs(work);
   launcher::Registry reg;
   vmdriver::RegisterVmLaunchers(reg);
   std::map<std::string, std::unique_ptr<launcher::Launcher>> ls;
   for (const auto& n : names) {
     auto l = reg.Make({n, work, kernel, params});
-    if (!l) { std::cerr << n << ": " << l.error().message() << "\n"; return 1; }
-    if (auto p = (*l)->Prepare(*img); !p) { std::cerr << n << ": " << p.error().message() << "\n"; return 1; }
+    if (!l) {
+      std::cerr << n << ": " << l.error().message() << "\n";
+      return 1;
+    }
+    if (auto p = (*l)->Prepare(*img); !p) {
+      std::cerr << n << ": " << p.error().message() << "\n";
+      return 1;
+    }
     for (const auto& [k, v] : (*l)->Conditions()) std::cout << n << "." << k << " = " << v << "\n";
     ls[n] = std::move(*l);
   }
@@ -65,9 +85,15 @@ int main(int argc, char** argv) {
       req.needs_network = net;
       req.needs_disk = disk;
       auto inst = ls[n]->Start(req);
-      if (!inst) { std::cerr << n << ": start: " << inst.error().message() << "\n"; return 1; }
+      if (!inst) {
+        std::cerr << n << ": start: " << inst.error().message() << "\n";
+        return 1;
+      }
       auto ready = (*inst)->WaitReady(std::chrono::seconds(60));
-      if (!ready) { std::cerr << n << ": " << ready.error().message() << "\n"; return 1; }
+      if (!ready) {
+        std::cerr << n << ": " << ready.error().message() << "\n";
+        return 1;
+      }
       if (auto* vi = dynamic_cast<vmdriver::VmInstanceInfo*>(inst->get())) {
         if (auto m = vi->QemuMemoryNow()) {
           counters[n]["pss_mib"].push_back(m->total.pss / 1048576.0);
@@ -76,16 +102,19 @@ int main(int argc, char** argv) {
           counters[n]["vmm_pss_mib"].push_back(m->vmm_pss() / 1048576.0);
         }
       }
-      if (!(*inst)->NetworkAddress().empty()) std::cout << n << " guest at " << (*inst)->NetworkAddress() << "\n";
+      if (!(*inst)->NetworkAddress().empty())
+        std::cout << n << " guest at " << (*inst)->NetworkAddress() << "\n";
       if (mode == "ready") {
         auto ex = (*inst)->WaitExit(std::chrono::seconds(30));
         if (!ex) std::cerr << n << ": exit: " << ex.error().message() << "\n";
       } else if (auto s = (*inst)->Stop(std::chrono::seconds(30)); !s) {
         std::cerr << n << ": stop: " << s.error().message() << "\n";
       }
-      if (auto t = (*inst)->Teardown(); !t) std::cerr << n << ": teardown: " << t.error().message() << "\n";
+      if (auto t = (*inst)->Teardown(); !t)
+        std::cerr << n << ": teardown: " << t.error().message() << "\n";
       for (const auto& [k, v] : (*inst)->timeline().Counters()) counters[n][k].push_back(v);
-      std::cout << n << " run " << r << ": ready_ms=" << (*inst)->timeline().SinceLaunchMs("ready").value_or(-1) << "\n";
+      std::cout << n << " run " << r
+                << ": ready_ms=" << (*inst)->timeline().SinceLaunchMs("ready").value_or(-1) << "\n";
     }
   }
   for (const auto& n : names) {

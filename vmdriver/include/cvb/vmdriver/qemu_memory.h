@@ -14,10 +14,10 @@
 namespace cvb::vmdriver {
 
 struct QemuMemory {
-  MemoryUsage total;            // the whole process (rss, pss, uss, swap)
-  uint64_t guest_ram_rss = 0;   // guest RAM the guest has touched
+  MemoryUsage total;           // the whole process (rss, pss, uss, swap)
+  uint64_t guest_ram_rss = 0;  // guest RAM the guest has touched
   uint64_t guest_ram_pss = 0;
-  uint64_t guest_ram_bytes = 0; // the size of the mapping found (0: not found)
+  uint64_t guest_ram_bytes = 0;  // the size of the mapping found (0: not found)
   uint64_t vmm_pss() const { return total.pss - guest_ram_pss; }
   uint64_t vmm_rss() const { return total.rss - guest_ram_rss; }
 };

@@ -18,7 +18,7 @@ enum class ConsoleKind {
 };
 
 struct VmSpec {
-  std::string name;            // domain name; cvbench names start with "cvb"
+  std::string name;  // domain name; cvbench names start with "cvb"
   uint64_t memory_mib = 128;
   int vcpus = 1;
   std::string machine = "pc";  // pc, q35 or microvm
@@ -29,10 +29,10 @@ struct VmSpec {
   std::string initrd;
   std::string cmdline;
   ConsoleKind console = ConsoleKind::kUnixConnect;
-  std::string console_path;    // socket or file; unused for kPty
-  std::string tap;             // existing tap device for a virtio-net NIC; empty = no network
-  std::string mac;             // the NIC's MAC address
-  std::string disk;            // raw image attached as virtio-blk (vda); empty = no disk
+  std::string console_path;         // socket or file; unused for kPty
+  std::string tap;                  // existing tap device for a virtio-net NIC; empty = no network
+  std::string mac;                  // the NIC's MAC address
+  std::string disk;                 // raw image attached as virtio-blk (vda); empty = no disk
   std::string disk_cache = "none";  // QEMU cache mode: none (O_DIRECT on the host) or writeback
   std::string emulator = "/usr/bin/qemu-system-x86_64";
 };
