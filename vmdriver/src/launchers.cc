@@ -41,7 +41,8 @@ struct VmOptions {
   int vcpus = 1;
   uint64_t tb_cache_mib = 0;
   bool acpi = false;
-  uint64_t disk_mib = 256;
+  uint64_t disk_mib =
+      1024;                // sparse: costs nothing until the guest writes; disk mode writes 256 MiB
   std::string disk_cache;  // empty: decided per disk (none where O_DIRECT works)
   std::string cmdline;
   std::string cache_dir;

@@ -104,11 +104,16 @@ int main(int argc, char** argv) {
       }
       if (!(*inst)->NetworkAddress().empty())
         std::cout << n << " guest at " << (*inst)->NetworkAddress() << "\n";
-      if (mode == "ready") {
-        auto ex = (*inst)->WaitExit(std::chrono::seconds(30));
+      if (mode != "idle") {
+        auto ex = (*inst)->WaitExit(std::chrono::seconds(120));
         if (!ex) std::cerr << n << ": exit: " << ex.error().message() << "\n";
       } else if (auto s = (*inst)->Stop(std::chrono::seconds(30)); !s) {
         std::cerr << n << ": stop: " << s.error().message() << "\n";
+      }
+      for (const auto& m : (*inst)->results()) {
+        std::cout << n << " RESULT";
+        for (const auto& [k, v] : m.fields) std::cout << " " << k << "=" << v;
+        std::cout << "\n";
       }
       if (auto t = (*inst)->Teardown(); !t)
         std::cerr << n << ": teardown: " << t.error().message() << "\n";

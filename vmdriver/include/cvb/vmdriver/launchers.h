@@ -21,7 +21,7 @@
 //   accel=auto|tcg|kvm|kvm!  default auto (see accel.h)
 //   memory_mib=128  vcpus=1  tb_cache_mib=0 (0 = QEMU's default)
 //   acpi=0|1        default 0 (faster boot; the guest ends itself with reboot -f)
-//   disk_mib=256    size of the needs_disk image; disk_cache=none|writeback (default: none where
+//   disk_mib=1024   size of the needs_disk image (sparse); disk_cache=none|writeback (default: none where
 //                   the host filesystem supports O_DIRECT)
 //   cmdline=...     extra guest kernel options
 //   cache_dir=...   artefact cache (default image::CacheDir())
