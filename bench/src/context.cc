@@ -5,6 +5,7 @@
 #include "cvb/common/file.h"
 #include "cvb/common/host.h"
 #include "cvb/common/subprocess.h"
+#include "cvb/vmdriver/accel.h"
 
 #ifndef CVB_SOURCE_DIR
 #define CVB_SOURCE_DIR "."
@@ -14,19 +15,6 @@
 #endif
 
 namespace cvb::bench {
-
-std::string DetectAccelerator() {
-  if (!PathExists("/dev/kvm")) return "tcg: no /dev/kvm";
-  // Nested PVM ("kvm_pvm") exposes /dev/kvm but cannot run a stock kernel; real KVM needs the
-  // CPU's vmx or svm flag.
-  if (PathExists("/sys/module/kvm_pvm"))
-    return "tcg: /dev/kvm is nested PVM (kvm_pvm), which cannot boot a stock kernel";
-  auto cpuinfo = ReadFile("/proc/cpuinfo");
-  if (cpuinfo && cpuinfo->find(" vmx") == std::string::npos &&
-      cpuinfo->find(" svm") == std::string::npos)
-    return "tcg: no vmx/svm CPU flag";
-  return "kvm";
-}
 
 std::map<std::string, std::string> HostContext() {
   std::map<std::string, std::string> c;
@@ -42,7 +30,9 @@ std::map<std::string, std::string> HostContext() {
   c["mem_total_bytes"] = std::to_string(TotalMemoryBytes());
   c["hostname"] = HostName();
   c["cgroup_mode"] = CgroupModeName(DetectCgroupMode());
-  c["accelerator"] = DetectAccelerator();
+  // The VM launchers' own decision, with its reason: "kvm" or "tcg: <why>".
+  auto accel = vmdriver::DecideAccel(vmdriver::ReadAccelFacts());
+  c["accelerator"] = accel.accel == "kvm" ? "kvm" : "tcg: " + accel.reason;
   char date[32];
   time_t now = ::time(nullptr);
   tm utc;
@@ -50,6 +40,9 @@ std::map<std::string, std::string> HostContext() {
   ::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &utc);
   c["date_utc"] = date;
   c["cvbench_version"] = "0.1.0";
+  // KSM merges identical pages of VMs (and anything madvised): it changes density figures.
+  auto ksm = ReadFile("/sys/kernel/mm/ksm/run");
+  c["ksm_run"] = ksm ? Trim(*ksm) : "absent";
   return c;
 }
 

@@ -11,7 +11,4 @@ namespace cvb::bench {
 // cgroup_mode, kvm (usable or why not), date_utc, cvbench_version.
 std::map<std::string, std::string> HostContext();
 
-// KVM that really runs a guest, or TCG and why. "kvm" or "tcg: <reason>".
-std::string DetectAccelerator();
-
 }  // namespace cvb::bench

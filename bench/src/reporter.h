@@ -3,6 +3,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -28,6 +29,14 @@ class TeeReporter : public benchmark::BenchmarkReporter {
       run.run_name.iterations.clear();
       run.run_name.repetitions.clear();
       run.run_name.time_type.clear();
+      // Google Benchmark writes NaN (not JSON) for the cv of an all-zero counter: such an
+      // aggregate says nothing, so it is left out and the file stays valid JSON.
+      for (auto it = run.counters.begin(); it != run.counters.end();) {
+        if (std::isfinite(it->second.value)) ++it;
+        else it = run.counters.erase(it);
+      }
+      if (!std::isfinite(run.real_accumulated_time)) run.real_accumulated_time = 0;
+      if (!std::isfinite(run.cpu_accumulated_time)) run.cpu_accumulated_time = 0;
     }
     console_.ReportRuns(renamed);
     json_.ReportRuns(renamed);

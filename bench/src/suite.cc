@@ -19,6 +19,8 @@ void SweepState::Fail(benchmark::State& state, const std::string& message) {
 std::map<std::string, std::function<std::unique_ptr<Suite>()>> SuiteFactories() {
   return {
       {"startup", MakeStartupSuite},
+      {"density", MakeDensitySuite},
+      {"scaleout", MakeScaleoutSuite},
       {"throughput", MakeThroughputSuite},
   };
 }

@@ -56,5 +56,7 @@ class Suite {
 std::map<std::string, std::function<std::unique_ptr<Suite>()>> SuiteFactories();
 
 std::unique_ptr<Suite> MakeStartupSuite();
+std::unique_ptr<Suite> MakeDensitySuite();
+std::unique_ptr<Suite> MakeScaleoutSuite();
 
 }  // namespace cvb::bench

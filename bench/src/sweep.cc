@@ -11,6 +11,7 @@
 #include "cvb/common/file.h"
 #include "cvb/common/subprocess.h"
 #include "cvb/launcher/oci.h"
+#include "cvb/vmdriver/launchers.h"
 #include "reporter.h"
 
 namespace cvb::bench {
@@ -30,6 +31,7 @@ void OnInterrupt(int) {
 launcher::Registry BuiltinRegistry() {
   launcher::Registry registry;
   launcher::RegisterProcessLaunchers(registry);
+  vmdriver::RegisterVmLaunchers(registry);
   return registry;
 }
 

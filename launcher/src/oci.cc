@@ -11,14 +11,15 @@
 
 #include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <linux/magic.h>
 #include <nlohmann/json.hpp>
 
 #include "cvb/common/clock.h"
 #include "cvb/common/file.h"
 #include "cvb/launcher/workload_channel.h"
-#include "process_instance.h"
 #include "instance_resources.h"
+#include "process_instance.h"
 
 namespace cvb::launcher {
 namespace {
@@ -89,7 +90,6 @@ class OciInstance : public Instance {
     return Ok();
   }
 
-  Result<ExitStatus> WaitExit(std::chrono::milliseconds timeout) override {
   // The network namespace and /data directory made for this container (throughput modes); they
   // are released after the runtime's delete, in Teardown.
   void Adopt(InstanceResources resources) { resources_ = std::move(resources); }
@@ -97,6 +97,7 @@ class OciInstance : public Instance {
     return resources_.net.active() ? resources_.net.container_ip() : "";
   }
 
+  Result<ExitStatus> WaitExit(std::chrono::milliseconds timeout) override {
     int64_t deadline = MonotonicNs() + timeout.count() * 1'000'000;
     CVB_TRY(channel_.Drain(deadline));
     CVB_TRY(WaitInit(deadline));
@@ -155,10 +156,10 @@ class OciInstance : public Instance {
     ReadPhaseLog();
     ReapOrphans();
     (void)RemoveTree(run_dir_);
-    if (!result) return result.error().wrap("teardown " + id_);
     // After the delete: the container's processes no longer hold the namespace or the directory.
     auto released = resources_.Release();
     if (result && !released) result = released.error();
+    if (!result) return result.error().wrap("teardown " + id_);
     return Ok();
   }
 
@@ -213,18 +214,22 @@ class OciInstance : public Instance {
     return out;
   }
 
-  // cvrun's --log-format json log carries its own phase timings: one JSON object per line;
-  // a line with "phases" (a map of name to microseconds) becomes runtime_<name>_ms extras.
+  // cvrun's --log-format json log carries its own phase timings: one JSON object per line; a
+  // line with msg "phases" has "cmd" and "phases_us" (name -> microseconds), which become
+  // runtime_<cmd>_<name>_ms extras (runtime/README.md documents the line).
   void ReadPhaseLog() {
     if (!phase_log_) return;
     auto text = ReadFile(run_dir_ + "/log");
     if (!text) return;
     for (const auto& line : Split(*text, '\n')) {
       auto j = nlohmann::json::parse(line, nullptr, false);
-      if (j.is_discarded() || !j.is_object() || !j.contains("phases") || !j["phases"].is_object())
+      if (j.is_discarded() || !j.is_object() || !j.contains("phases_us") ||
+          !j["phases_us"].is_object())
         continue;
-      for (const auto& [name, us] : j["phases"].items())
-        if (us.is_number()) timeline_.SetExtra("runtime_" + name + "_ms", us.get<double>() / 1000);
+      std::string cmd = j.value("cmd", "create");
+      for (const auto& [name, us] : j["phases_us"].items())
+        if (us.is_number())
+          timeline_.SetExtra("runtime_" + cmd + "_" + name + "_ms", us.get<double>() / 1000);
     }
   }
 
@@ -243,12 +248,12 @@ class OciInstance : public Instance {
   bool exited_ = false;
   bool torn_down_ = false;
   std::optional<ExitStatus> status_;
+  InstanceResources resources_;
 };
 
 class OciLauncher : public Launcher {
  public:
   OciLauncher(LauncherConfig config, OciRuntimeSpec spec)
-  InstanceResources resources_;
       : config_(std::move(config)), spec_(std::move(spec)) {}
 
   std::string Name() const override { return config_.name; }
@@ -288,16 +293,16 @@ class OciLauncher : public Launcher {
     std::string run_dir = config_.work_dir + "/run/" + id;
     CVB_TRY(MakeDirs(run_dir, 0700));
     config["linux"]["cgroupsPath"] = id;
-    auto written = WriteFile(run_dir + "/config.json", config.dump());
-    if (!written) {
-      (void)RemoveTree(run_dir);
-      return written.error();
-    }
     InstanceResources resources;
     auto made = MakeResources(request, id, config, resources);
     if (!made) {
       (void)RemoveTree(run_dir);
       return made.error().wrap(config_.name);  // ~InstanceResources removes what was made
+    }
+    auto written = WriteFile(run_dir + "/config.json", config.dump());
+    if (!written) {
+      (void)RemoveTree(run_dir);
+      return written.error();
     }
     const std::string& bundle = run_dir;
     int fds[2];
@@ -307,12 +312,12 @@ class OciLauncher : public Launcher {
     std::vector<std::string> rt{binary_, "--root", state_root_};
     rt.insert(rt.end(), spec_.global_args.begin(), spec_.global_args.end());
     auto inst = std::make_unique<OciInstance>(rt, id, run_dir, spec_.phase_log);
+    inst->Adopt(std::move(resources));
     inst->timeline().Mark("launch");
     auto launched = inst->Launch(bundle, std::move(read_end), std::move(write_end));
     if (!launched) {
       Error e = launched.error().wrap(config_.name);
       (void)inst->Teardown();
-    inst->Adopt(std::move(resources));
       return e;
     }
     return std::unique_ptr<Instance>(std::move(inst));
@@ -328,11 +333,6 @@ class OciLauncher : public Launcher {
   }
 
  private:
-  // The config of a request, made once per sweep. Each container then gets its own bundle
-  // directory with this config and its own cgroupsPath (named after the container, so that
-  // concurrent containers never share a cgroup), written before the launch mark.
-  Result<nlohmann::json> ConfigFor(const WorkloadRequest& request) {
-    image::BundleOptions opts;
   // needs_network: the container joins a fresh named network namespace joined to the host by a
   // veth pair (instance_resources.h) instead of an empty one of its own. needs_disk: a
   // per-instance directory on the host's disk, bind-mounted read-write at /data (the "volume"
@@ -362,6 +362,12 @@ class OciLauncher : public Launcher {
     return Ok();
   }
 
+  // The config of a request, made once per sweep. Each container then gets its own bundle
+  // directory with this config and its own cgroupsPath (named after the container, so that
+  // concurrent containers never share a cgroup), written before the launch mark.
+  Result<nlohmann::json> ConfigFor(const WorkloadRequest& request) {
+    std::lock_guard<std::mutex> lock(configs_mutex_);  // fleets start instances from threads
+    image::BundleOptions opts;
     opts.args = {image_.workload_in_rootfs, request.mode};
     opts.args.insert(opts.args.end(), request.args.begin(), request.args.end());
     // A memory cgroup for every container, as engines give them; the limit is generous so it
@@ -383,6 +389,7 @@ class OciLauncher : public Launcher {
   std::string state_root_;
   image::Image image_;
   bool prepared_ = false;
+  std::mutex configs_mutex_;
   std::map<std::string, nlohmann::json> configs_;
 };
 
