@@ -1,18 +1,62 @@
-"""Reading cvbench result files (Google Benchmark JSON) for plots, reports and comparisons."""
+"""Reading cvbench result files (Google Benchmark JSON) for plots, reports and comparisons.
+
+A run directory holds <suite>.json files. Entries are named <suite>/<launcher>[/<dim>:<value>...]
+(older builds append Google Benchmark's own /iterations:1/repeats:N/manual_time, stripped here).
+Iteration entries are raw samples; aggregates (_mean, _median, ...) are recomputed from them when
+needed, never trusted blindly; errored entries carry error_occurred and error_message.
+"""
 import json
+import math
 import os
+import re
 import statistics
+
+# Google Benchmark's own name parts, which are not dimensions of ours.
+_GB_PART = re.compile(r"^(iterations|repeats|threads|min_time|min_warmup_time|manual_time|real_time|"
+                      r"process_time)(:.*)?$")
+_AGGREGATES = ("mean", "median", "stddev", "cv", "min", "max")
+
+
+def base_name(name):
+    """'startup/cvrun/iterations:1/repeats:9/manual_time' -> 'startup/cvrun'."""
+    return "/".join(p for p in name.split("/") if not _GB_PART.match(p))
+
+
+def parse_name(name):
+    """'density/cvrun/n:8' -> ('density', 'cvrun', {'n': '8'}). Dims keep their order."""
+    parts = base_name(name).split("/")
+    suite = parts[0]
+    launcher = parts[1] if len(parts) > 1 else ""
+    dims = {}
+    for p in parts[2:]:
+        k, _, v = p.partition(":")
+        dims[k] = v
+    return suite, launcher, dims
+
+
+def entry_key(entry):
+    """Normalized name of an entry (iteration, aggregate or error): its run's base name."""
+    name = entry.get("run_name") or entry["name"]
+    if entry.get("run_type") == "aggregate" and not entry.get("run_name"):
+        for a in _AGGREGATES:
+            if name.endswith("_" + a):
+                name = name[: -len(a) - 1]
+                break
+    return base_name(name)
 
 
 def load(path):
-    """One <suite>.json: (context dict, list of iteration entries, list of errored entries)."""
+    """One <suite>.json: (context dict, list of iteration entries, list of errored entries).
+
+    Every returned entry gets a 'key' (normalized name)."""
     with open(path) as f:
         data = json.load(f)
     iterations, errors = [], []
     for b in data.get("benchmarks", []):
+        b["key"] = entry_key(b)
         if b.get("error_occurred"):
             errors.append(b)
-        elif b.get("run_type") == "iteration":
+        elif b.get("run_type", "iteration") == "iteration":
             iterations.append(b)
     return data.get("context", {}), iterations, errors
 
@@ -21,45 +65,110 @@ def load_run(run_dir):
     """All suites of a run directory: {suite: (context, iterations, errors)}."""
     out = {}
     for name in sorted(os.listdir(run_dir)):
-        if name.endswith(".json") and not name.startswith("compare"):
+        if not name.endswith(".json") or name.startswith(("compare", "index", ".")):
+            continue
+        try:
             out[name[:-5]] = load(os.path.join(run_dir, name))
+        except (ValueError, OSError) as e:
+            print(f"cvbresults: skipping {run_dir}/{name}: {e}")
     return out
 
 
+def run_context(suites):
+    """The context of a run: the first suite's, with repetitions etc. (all suites share a host)."""
+    for ctx, _, _ in suites.values():
+        if ctx:
+            return ctx
+    return {}
+
+
 def by_name(entries):
-    """{entry name: [entries]} keeping first-seen order."""
+    """{normalized entry name: [entries]} keeping first-seen order."""
     groups = {}
     for e in entries:
-        groups.setdefault(e["name"], []).append(e)
+        groups.setdefault(e.get("key") or entry_key(e), []).append(e)
     return groups
 
 
 def launcher_of(name):
     """'startup/libvirt/kernel:minimal' -> 'libvirt/kernel:minimal'."""
+    name = base_name(name)
     return name.split("/", 1)[1] if "/" in name else name
 
 
-def median(values):
-    return statistics.median(values) if values else float("nan")
+def short_label(name):
+    """'startup/libvirt/kernel:minimal' -> 'libvirt (minimal)'; 'startup/crun' -> 'crun'."""
+    _, launcher, dims = parse_name(name)
+    if not dims:
+        return launcher
+    return f"{launcher} ({', '.join(v if k == 'kernel' else f'{k}={v}' for k, v in dims.items())})"
 
 
-def spread(values):
+def values(entries, field="real_time"):
+    """The field of each entry that has it, as floats (NaN dropped)."""
+    out = []
+    for e in entries:
+        v = e.get(field)
+        if isinstance(v, (int, float)) and not (isinstance(v, float) and math.isnan(v)):
+            out.append(float(v))
+    return out
+
+
+def median(vals):
+    return statistics.median(vals) if vals else float("nan")
+
+
+def typical(vals, trim=0.2):
+    """Geometric mean of the middle of a sample (trim each end): 'the typical time'.
+
+    On a loaded host launch times have a long right tail (preemption); this estimate resists it
+    like a median, and wastes fewer samples (its bootstrap spread on startup samples here was
+    about 25% smaller than the median's)."""
+    s = sorted(math.log(v) for v in vals if v > 0)
+    if not s:
+        return float("nan")
+    k = int(len(s) * trim)
+    mid = s[k:len(s) - k] or s
+    return math.exp(sum(mid) / len(mid))
+
+
+def quantile(vals, p):
+    s = sorted(vals)
+    if not s:
+        return float("nan")
+    i = (len(s) - 1) * p
+    lo, hi = int(i), min(int(i) + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (i - lo)
+
+
+def spread(vals):
     """(median, p10, p90, stdev) of a sample."""
-    if not values:
+    if not vals:
         return (float("nan"),) * 4
-    s = sorted(values)
-    def q(p):
-        i = (len(s) - 1) * p
-        lo, hi = int(i), min(int(i) + 1, len(s) - 1)
-        return s[lo] + (s[hi] - s[lo]) * (i - lo)
-    sd = statistics.stdev(s) if len(s) > 1 else 0.0
-    return statistics.median(s), q(0.1), q(0.9), sd
+    sd = statistics.stdev(vals) if len(vals) > 1 else 0.0
+    return statistics.median(vals), quantile(vals, 0.1), quantile(vals, 0.9), sd
+
+
+def errors_by_key(errors):
+    """{normalized name: first error message}."""
+    out = {}
+    for e in errors:
+        out.setdefault(e.get("key") or entry_key(e), e.get("error_message", "error"))
+    return out
+
+
+def accelerator(context):
+    """'KVM' or 'TCG' (or '?'), from context['accelerator']."""
+    a = str(context.get("accelerator", "?"))
+    return a.split(":")[0].strip().upper() or "?"
 
 
 def caption(context):
     """One line of conditions for every chart."""
-    accel = context.get("accelerator", "?")
-    return (f"{context.get('date_utc', context.get('date', '?'))[:16]}  git {context.get('git_sha', '?')[:7]}"
-            f"{' (dirty)' if context.get('git_dirty') == 'yes' else ''}  kernel {context.get('kernel', '?')}  "
-            f"{context.get('cpu_model', '?')} x{context.get('cpus_online', '?')}  cgroups {context.get('cgroup_mode', '?')}  "
-            f"VMs: {accel.split(':')[0].upper()}  reps {context.get('repetitions', '?')}")
+    date = str(context.get("date_utc", context.get("date", "?")))[:16].replace("T", " ")
+    sha = str(context.get("git_sha", "?"))[:7]
+    dirty = " (dirty)" if context.get("git_dirty") == "yes" else ""
+    return (f"{date} UTC  git {sha}{dirty}  host kernel {context.get('kernel', '?')}  "
+            f"{context.get('cpu_model', '?')} x{context.get('cpus_online', context.get('num_cpus', '?'))}  "
+            f"cgroups {context.get('cgroup_mode', '?')}  VMs: {accelerator(context)}  "
+            f"reps {context.get('repetitions', '?')}")
