@@ -63,7 +63,7 @@ def boot_once(args, vmlinux, cmdline, initrd):
     argv = ["qemu-system-x86_64", "-M", args.machine, "-accel", "tcg", "-m", str(args.mem),
             "-smp", str(args.smp), "-nographic", "-no-reboot", "-no-user-config",
             "-kernel", vmlinux, "-initrd", initrd,
-            "-append", f"console=ttyS0 panic=-1 {cmdline}".strip()]
+            "-append", f"console=ttyS0 panic=-1 {cmdline}".strip()] + args.qemu_arg
     start = time.monotonic()
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, start_new_session=True)
@@ -98,6 +98,8 @@ def main():
     p.add_argument("--mem", type=int, default=128)
     p.add_argument("--smp", type=int, default=1)
     p.add_argument("--machine", default="microvm,acpi=off")
+    p.add_argument("--qemu-arg", action="append", default=[],
+                   help="extra QEMU argument (repeatable), e.g. --qemu-arg=-cpu --qemu-arg=max")
     p.add_argument("--busybox", default="/bin/busybox")
     p.add_argument("--settle", type=float, default=0.5, help="seconds after ready before PSS")
     p.add_argument("--timeout", type=float, default=30.0)
@@ -123,7 +125,8 @@ def main():
                     continue
                 results[name][0].append(ready)
                 results[name][1].append(pss)
-    print(f"# machine={args.machine} accel=tcg mem={args.mem}MiB smp={args.smp} runs={args.runs}")
+    print(f"# machine={args.machine} accel=tcg mem={args.mem}MiB smp={args.smp} runs={args.runs} "
+          f"extra={' '.join(args.qemu_arg)} loadavg={os.getloadavg()[0]:.1f}")
     print(f"{'kernel':10} {'ready_median_s':>14} {'min':>6} {'max':>6} {'pss_median_MiB':>15} "
           f"{'failed':>6}")
     for name, _, _ in kernels:
