@@ -4,7 +4,9 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <poll.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <dirent.h>
@@ -28,25 +30,50 @@ constexpr auto kRuntimeCommandTimeout = std::chrono::seconds(60);
 
 // A runtime command (create, start, kill, delete) run to completion; its stdout goes to
 // stdout_fd when given (create: the container inherits it), stderr is captured for messages.
-// A runtime command (create, start, kill, delete) run to completion. For create, the
-// container inherits the command's stdio: stdout is the ready pipe, and stderr must be a file
-// (a pipe would stay open as long as the container and the wait for the command would hang).
-Result<void> RunRuntime(const std::vector<std::string>& argv, int stdout_fd = -1,
-                        const std::string& stderr_file = "") {
-  SpawnOptions opts;
-  if (stdout_fd >= 0) opts.stdout_fd = stdout_fd;
-  UniqueFd err_fd;
-  if (!stderr_file.empty()) {
-    err_fd.reset(::open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    if (!err_fd) return ErrnoError("open " + stderr_file);
-    opts.stderr_fd = err_fd.get();
+// Waits for a runtime command while reaping the orphans re-parented to us: runtimes' helpers
+// (runsc's sandbox and gofer) exit while `delete` or `kill` runs, and runsc waits for them to
+// vanish, which zombies never do.
+Result<ExitStatus> WaitReapingOrphans(Child& child, int64_t deadline_ns) {
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, child.pid(), 0)));
+  for (;;) {
+    if (auto s = child.TryWait()) return *s;
+    ReapOrphans();
+    if (auto s = child.TryWait()) return *s;
+    if (MonotonicNs() >= deadline_ns) {
+      std::string pid = std::to_string(child.pid());
+      child.Kill();
+      (void)child.Wait();
+      return Error{ETIMEDOUT, "runtime command " + pid + " did not exit in time"};
+    }
+    // Woken the moment the command exits; orphans are reaped within 2 ms.
+    pollfd p{pidfd.get(), POLLIN, 0};
+    ::poll(&p, pidfd ? 1 : 0, 2);
   }
-  auto r = Run(argv, kRuntimeCommandTimeout, opts);
-  if (!r) return r.error();
-  if (!r->status.ok()) {
-    std::string err = r->err;
-    if (!stderr_file.empty()) err = ReadFile(stderr_file).value_or_empty();
-    return Failure(JoinArgv(argv) + ": " + r->status.describe() + ": " + Trim(err));
+}
+
+// A runtime command (create, start, kill, delete) run to completion. The container inherits
+// create's stdio: stdout is the ready pipe, and stderr goes to a file (a pipe would stay open as
+// long as the container, and waiting for its end would hang).
+Result<void> RunRuntime(const std::vector<std::string>& argv, const std::string& stderr_file,
+                        int stdout_fd = -1) {
+  SpawnOptions opts;
+  UniqueFd null_fd;
+  if (stdout_fd < 0) {
+    null_fd.reset(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+    stdout_fd = null_fd.get();
+  }
+  opts.stdout_fd = stdout_fd;
+  UniqueFd err_fd(::open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!err_fd) return ErrnoError("open " + stderr_file);
+  opts.stderr_fd = err_fd.get();
+  CVB_ASSIGN_OR_RETURN(Child child, Spawn(argv, opts));
+  err_fd.reset();
+  auto status = WaitReapingOrphans(child, MonotonicNs() + kRuntimeCommandTimeout.count() *
+                                                              1'000'000'000);
+  if (!status) return status.error().wrap(JoinArgv(argv));
+  if (!status->ok()) {
+    std::string err = ReadFile(stderr_file).value_or_empty();
+    return Failure(JoinArgv(argv) + ": " + status->describe() + ": " + Trim(err));
   }
   return Ok();
 }
@@ -68,7 +95,7 @@ class OciInstance : public Instance {
     }
     create.insert(create.end(), {"create", "--bundle", bundle, "--pid-file", pid_file, id_});
     created_ = true;  // from here on, delete --force is needed even if create fails halfway
-    auto c = RunRuntime(create, stdout_write.get(), run_dir_ + "/create.err");
+    auto c = RunRuntime(create, run_dir_ + "/create.err", stdout_write.get());
     // The container holds its own copy of the write end; ours must go so that EOF means exit.
     stdout_write.reset();
     if (!c) return c.error();
@@ -78,7 +105,7 @@ class OciInstance : public Instance {
     if (pid_ <= 0) return Failure("create: bad pid file " + pid_file + ": '" + pid_text + "'");
     std::vector<std::string> start = rt_;
     start.insert(start.end(), {"start", id_});
-    CVB_TRY(RunRuntime(start));
+    CVB_TRY(RunRuntime(start, run_dir_ + "/start.err"));
     timeline_.Mark("start");
     return Ok();
   }
@@ -115,13 +142,13 @@ class OciInstance : public Instance {
     if (exited_) return Ok();
     std::vector<std::string> kill = rt_;
     kill.insert(kill.end(), {"kill", id_, "TERM"});
-    auto k = RunRuntime(kill);
+    auto k = RunRuntime(kill, run_dir_ + "/kill.err");
     int64_t deadline = MonotonicNs() + timeout.count() * 1'000'000;
     auto w = k ? WaitInit(deadline) : Result<void>(k.error());
     if (!w) {
       std::vector<std::string> kill9 = rt_;
       kill9.insert(kill9.end(), {"kill", id_, "KILL"});
-      (void)RunRuntime(kill9);
+      (void)RunRuntime(kill9, run_dir_ + "/kill.err");
       CVB_TRY(WaitInit(MonotonicNs() + 10'000'000'000));
     }
     channel_.DrainAvailable();
@@ -143,11 +170,11 @@ class OciInstance : public Instance {
       // when it may still run (a failed or interrupted measurement).
       if (exited_) del.insert(del.end(), {"delete", id_});
       else del.insert(del.end(), {"delete", "--force", id_});
-      result = RunRuntime(del);
+      result = RunRuntime(del, run_dir_ + "/delete.err");
       if (!result && exited_) {
         std::vector<std::string> force = rt_;
         force.insert(force.end(), {"delete", "--force", id_});
-        result = RunRuntime(force);
+        result = RunRuntime(force, run_dir_ + "/delete.err");
       }
       if (!exited_ && pid_ > 0) (void)WaitInit(MonotonicNs() + 10'000'000'000);
     }
@@ -424,9 +451,17 @@ Result<std::string> EnterOciHostConditions() {
     return ErrnoError("make / rslave");
   if (::umount2("/sys/fs/cgroup/unified", MNT_DETACH) != 0)
     return ErrnoError("umount /sys/fs/cgroup/unified");
+  // crun in v1 mode still mkdirs its cgroup under /sys/fs/cgroup/unified and never removes it:
+  // without a mount there, those directories would land in the host's /sys/fs/cgroup tmpfs,
+  // hidden under the host's cgroup2 mount, one per container forever. A private tmpfs takes
+  // them and vanishes with this namespace.
+  if (::mount("none", "/sys/fs/cgroup/unified", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              "size=1m,mode=755") != 0)
+    return ErrnoError("mount a private tmpfs on /sys/fs/cgroup/unified");
   return std::string(
-      "hybrid cgroup host: all launchers run in a private mount namespace without "
-      "/sys/fs/cgroup/unified (crun 1.8 refuses hybrid hosts); containers see cgroup v1 only");
+      "hybrid cgroup host: all launchers run in a private mount namespace whose "
+      "/sys/fs/cgroup/unified is an empty tmpfs (crun 1.8 refuses hybrid hosts); containers see "
+      "cgroup v1 only");
 }
 
 }  // namespace cvb::launcher

@@ -20,7 +20,12 @@ std::vector<std::string> CgroupsNamed(const std::string& needle) {
   std::vector<std::string> found;
   auto out = cvb::Run({"find", "/sys/fs/cgroup", "-maxdepth", "5", "-type", "d", "-name",
                   "*" + needle + "*"});
-  if (out) found = Split(out->out, '\n');
+  if (!out) return found;
+  for (const auto& path : Split(out->out, '\n')) {
+    // The sweep's private tmpfs at /sys/fs/cgroup/unified is not a cgroup: crun's mkdirs there
+    // vanish with the namespace (checked below against the host's view).
+    if (path.rfind("/sys/fs/cgroup/unified/", 0) != 0) found.push_back(path);
+  }
   return found;
 }
 
@@ -58,9 +63,18 @@ class LauncherIntegrationTest : public ::testing::TestWithParam<std::string> {
 
   void TearDown() override {
     launcher_.reset();
+    // Also nothing in the host's /sys/fs/cgroup tmpfs below its cgroup2 mount (where crun in v1
+    // mode makes directories): the private tmpfs on it must have caught them.
+    auto hidden = cvb::Run({"unshare", "-m", "sh", "-c",
+                            "umount /sys/fs/cgroup/unified && ls /sys/fs/cgroup/unified"});
+    if (hidden && hidden->status.ok())
+      EXPECT_EQ(hidden->out.find("cvb-" + name_ + "-" + std::to_string(::getpid()) + "-"),
+                std::string::npos)
+          << "left in the host's /sys/fs/cgroup/unified";
     if (!work_.empty()) {
       // Nothing of any container remains: no cgroup, no state, no process naming it.
-      EXPECT_TRUE(CgroupsNamed("cvb-" + name_ + "-" + std::to_string(::getpid())).empty());
+      auto left = CgroupsNamed("cvb-" + name_ + "-" + std::to_string(::getpid()));
+      EXPECT_TRUE(left.empty()) << "left behind: " << JoinArgv(left);
       auto state = cvb::Run({"find", work_ + "/state", "-mindepth", "2"});
       if (state) EXPECT_EQ(state->out, "") << "state left behind";
       auto run = cvb::Run({"find", work_ + "/run", "-mindepth", "1"});
