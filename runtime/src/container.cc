@@ -565,9 +565,15 @@ Result<void> Runtime::Kill(const std::string& id, int sig, bool all) {
 
 Result<void> Runtime::Delete(const std::string& id, bool force) {
   auto loaded = store_.Load(id);
-  // As runc: forcing the delete of a container that is not there is not an error.
-  if (!loaded.ok() && force && ValidateId(id).ok()) return Ok();
-  CVB_ASSIGN_OR_RETURN(State state, std::move(loaded));
+  if (!loaded.ok()) {
+    if (!force) return loaded.error();
+    // As runc: forcing the delete of a container that is not there is not an error; an entry
+    // whose state cannot be read is removed.
+    if (!ValidateId(id).ok()) return loaded.error();
+    if (PathExists(store_.Dir(id))) return store_.Remove(id);
+    return Ok();
+  }
+  State state = std::move(loaded).value();
   Status status = store_.StatusOf(state);
   if (status == Status::kCreating && !force)
     return Failure("container " + id + " is being created; use --force");

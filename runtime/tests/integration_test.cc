@@ -338,8 +338,9 @@ TEST(Namespaces, UserAndCgroupNamespaces) {
   auto rep = ParseReport(r.out);
   EXPECT_EQ(One(rep, "uid"), "0");
   EXPECT_NE(r.out.find("100000"), std::string::npos) << r.out;  // the uid_map line
-  if (PathExists("/sys/fs/cgroup/unified/cgroup.procs") || PathExists("/sys/fs/cgroup/cgroup.procs"))
+  if (PathExists("/sys/fs/cgroup/unified/cgroup.procs") || PathExists("/sys/fs/cgroup/cgroup.procs")) {
     EXPECT_EQ(One(rep, "cgroup2"), "/");  // the cgroup namespace's root is the container's cgroup
+  }
   EXPECT_NO_LEAKS();
 }
 

@@ -41,7 +41,7 @@ TEST_P(BadConfigTest, FailsWithMessageNamingTheField) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Corpus, BadConfigTest, testing::ValuesIn(CorpusNames()),
-                         [](const testing::TestParamInfo<std::string>& info) { return info.param; });
+                         [](const testing::TestParamInfo<std::string>& param) { return param.param; });
 
 TEST(SpecParse, CorpusIsNotEmpty) { EXPECT_GE(CorpusNames().size(), 20u); }
 
