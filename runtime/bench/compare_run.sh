@@ -1,5 +1,6 @@
 #!/bin/bash
-# Median wall time of `<runtime> run` of /bin/true, cvrun vs crun vs runc, interleaved, in one
+# Median wall time of `<runtime> run` of /bin/true, cvrun vs crun vs runc (and a bare `unshare` of
+# the same namespaces as the floor), interleaved, in one
 # private mount namespace without /sys/fs/cgroup/unified (crun 1.8 refuses hybrid hosts).
 # Usage: compare_run.sh <cvrun binary> <bundle dir> [iterations]
 # The bundle must have pid, mount, uts, ipc, network namespaces and a memory limit.
@@ -16,7 +17,11 @@ import statistics, subprocess, sys, time
 cvrun, bundle, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 runtimes = {"cvrun": cvrun, "crun": "crun", "runc": "runc"}
 times = {k: [] for k in runtimes}
+times["unshare"] = []  # the floor: the same namespaces, no rootfs, no cgroup
 for i in range(n):
+    t0 = time.monotonic()
+    subprocess.run(["unshare", "--fork", "--pid", "--mount", "--net", "--uts", "--ipc", "/bin/true"])
+    times["unshare"].append((time.monotonic() - t0) * 1000)
     for name, binary in runtimes.items():
         cid = f"cvb-bench-{name}-{i}"
         t0 = time.monotonic()
