@@ -2,6 +2,7 @@
 // difference in their timelines is libvirt's own cost.
 #include "cvb/vmdriver/launchers.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -33,6 +34,45 @@ using launcher::WorkloadRequest;
 using std::chrono::milliseconds;
 
 constexpr const char* kLibvirtQemuLogDir = "/var/log/libvirt/qemu";
+
+// The cvbench process that named a VM "cvb-<launcher>-<pid>-<n>", or -1.
+pid_t OwnerOf(const std::string& vm_name, const std::string& launcher) {
+  std::string prefix = "cvb-" + launcher + "-";
+  if (vm_name.rfind(prefix, 0) != 0) return -1;
+  return static_cast<pid_t>(std::atoi(vm_name.c_str() + prefix.size()));
+}
+
+bool Alive(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
+
+// A cvbench that was SIGKILLed cannot tear down: its bare QEMU processes keep running (libvirt
+// domains go with the connection, AUTODESTROY). Kill QEMU processes named by a qemu launcher whose
+// owner is gone. The owner's pid is in the name, so a live run's VMs are never touched.
+int KillOrphanQemus() {
+  int killed = 0;
+  DIR* d = ::opendir("/proc");
+  if (!d) return 0;
+  std::vector<pid_t> pids;
+  while (dirent* e = ::readdir(d)) {
+    pid_t p = static_cast<pid_t>(std::atoi(e->d_name));
+    if (p > 0) pids.push_back(p);
+  }
+  ::closedir(d);
+  for (pid_t p : pids) {
+    auto cmd = ReadFile("/proc/" + std::to_string(p) + "/cmdline");
+    if (!cmd) continue;
+    // argv is NUL separated: "...\0-name\0cvb-qemu-<pid>-<n>\0..."
+    static const std::string kName = std::string("\0-name\0", 7);
+    size_t at = cmd->find(kName);
+    if (at == std::string::npos) continue;
+    std::string name = cmd->c_str() + at + kName.size();
+    pid_t owner = OwnerOf(name, "qemu");
+    if (owner <= 0 || Alive(owner)) continue;
+    auto comm = ProcessName(p);
+    if (!comm || comm->rfind("qemu", 0) != 0) continue;
+    if (::kill(p, SIGKILL) == 0) ++killed;
+  }
+  return killed;
+}
 
 struct VmOptions {
   std::string machine = "pc";
@@ -472,6 +512,9 @@ class VmLauncher : public launcher::Launcher {
 
   Result<void> Prepare(const image::Image& image) override {
     CVB_TRY(Check());
+    if (int n = KillOrphanQemus(); n > 0)
+      std::cerr << "cvbench: " << Name() << ": killed " << n
+                << " QEMU process(es) left by a cvbench that died\n";
     std::string profile = config_.kernel.empty() ? "distro" : config_.kernel;
     auto progress = [this](const std::string& msg) {
       std::cerr << "cvbench: " << Name() << ": " << msg << "\n";

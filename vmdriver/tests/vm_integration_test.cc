@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -382,6 +383,36 @@ TEST(LibvirtFaults, DaemonRestartedBetweenStarts) {
     EXPECT_TRUE((*inst)->Teardown().ok());
   }
   (void)RemoveTree(work);
+}
+
+TEST(QemuFaults, OrphanQemuOfADeadRunIsKilledAtPrepare) {
+  if (!g_skip_all.empty()) GTEST_SKIP() << g_skip_all;
+  // A pid that certainly belongs to no live cvbench: a child that has exited and been reaped.
+  pid_t dead = ::fork();
+  if (dead == 0) ::_exit(0);
+  ASSERT_GT(dead, 0);
+  ::waitpid(dead, nullptr, 0);
+  std::string name = "cvb-qemu-" + std::to_string(dead) + "-0";
+  auto orphan = Spawn(
+      {"qemu-system-x86_64", "-name", name, "-S", "-nodefaults", "-display", "none", "-m", "64"});
+  ASSERT_TRUE(orphan.ok()) << orphan.error().message();
+  // Spawn may return before the exec: wait until the process is QEMU, as a real orphan is.
+  int64_t until = MonotonicNs() + 5'000'000'000;
+  while (ProcessesMentioning(name).empty() && MonotonicNs() < until) ::usleep(10000);
+  ASSERT_FALSE(ProcessesMentioning(name).empty());
+  char tmpl[] = "/tmp/cvb-vmwork-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  launcher::LauncherConfig c{"qemu", tmpl, "distro", {}};
+  auto l = MakeQemuLauncher(c);
+  ASSERT_TRUE(l.ok());
+  ASSERT_TRUE((*l)->Prepare(*g_image).ok());
+  auto st = orphan->Wait(milliseconds(5000));
+  ASSERT_TRUE(st.ok()) << "the orphan QEMU is still running: " << st.error().message()
+                       << " comm=" << ProcessName(orphan->pid()).value_or("?")
+                       << " owner alive=" << (::kill(dead, 0) == 0);
+  EXPECT_EQ(st->signal, SIGKILL);
+  EXPECT_TRUE(ProcessesMentioning(name).empty());
+  (void)RemoveTree(tmpl);
 }
 }  // namespace
 }  // namespace cvb::vmdriver
