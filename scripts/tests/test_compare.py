@@ -3,7 +3,8 @@
 Run: /usr/bin/python3 -m unittest discover -s scripts/tests   (ctest: scripts_test, label unit)
 
 Fixtures in data/: two real clean startup runs from one of the shared 2-core machines (native,
-cvrun, crun, 300 repetitions each, taken minutes apart while other engineers compiled, load ~11),
+cvrun, crun, 300 repetitions each at nice -20 + ionice realtime as check-regression runs them,
+taken minutes apart while other engineers compiled, load ~11),
 slimmed to the fields the scripts read.
 """
 import importlib.machinery
