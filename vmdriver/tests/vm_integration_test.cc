@@ -46,6 +46,18 @@ std::vector<std::string> DirEntries(const std::string& dir) {
   return out;
 }
 
+// Removes a scratch directory however the test ends (an ASSERT returns early).
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/cvb-vmwork-XXXXXX";
+    if (::mkdtemp(tmpl)) path = tmpl;
+  }
+  ~TempDir() {
+    if (!path.empty()) (void)RemoveTree(path);
+  }
+};
+
 // Processes whose command line mentions text (QEMU carries its domain name in -name).
 std::vector<pid_t> ProcessesMentioning(const std::string& text) {
   std::vector<pid_t> out;
@@ -361,9 +373,9 @@ TEST(LibvirtFaults, DaemonRestartedBetweenStarts) {
   if (!g_skip_libvirt.empty()) GTEST_SKIP() << g_skip_libvirt;
   auto pidtext = ReadFile("/run/libvirtd.pid");
   if (!pidtext) GTEST_SKIP() << "libvirtd was not started by scripts/libvirtd-start (no pid file)";
-  char tmpl[] = "/tmp/cvb-vmwork-XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  std::string work = tmpl;
+  TempDir tmp;
+  ASSERT_FALSE(tmp.path.empty());
+  std::string work = tmp.path;
   {
     launcher::LauncherConfig c{"libvirt", work, "distro", {}};
     auto l = MakeLibvirtLauncher(c);
@@ -382,7 +394,6 @@ TEST(LibvirtFaults, DaemonRestartedBetweenStarts) {
     EXPECT_TRUE(ready.ok()) << ready.error().message();
     EXPECT_TRUE((*inst)->Teardown().ok());
   }
-  (void)RemoveTree(work);
 }
 
 TEST(QemuFaults, OrphanQemuOfADeadRunIsKilledAtPrepare) {
@@ -400,9 +411,9 @@ TEST(QemuFaults, OrphanQemuOfADeadRunIsKilledAtPrepare) {
   int64_t until = MonotonicNs() + 5'000'000'000;
   while (ProcessesMentioning(name).empty() && MonotonicNs() < until) ::usleep(10000);
   ASSERT_FALSE(ProcessesMentioning(name).empty());
-  char tmpl[] = "/tmp/cvb-vmwork-XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  launcher::LauncherConfig c{"qemu", tmpl, "distro", {}};
+  TempDir tmp;
+  ASSERT_FALSE(tmp.path.empty());
+  launcher::LauncherConfig c{"qemu", tmp.path, "distro", {}};
   auto l = MakeQemuLauncher(c);
   ASSERT_TRUE(l.ok());
   ASSERT_TRUE((*l)->Prepare(*g_image).ok());
@@ -412,7 +423,6 @@ TEST(QemuFaults, OrphanQemuOfADeadRunIsKilledAtPrepare) {
                        << " owner alive=" << (::kill(dead, 0) == 0);
   EXPECT_EQ(st->signal, SIGKILL);
   EXPECT_TRUE(ProcessesMentioning(name).empty());
-  (void)RemoveTree(tmpl);
 }
 }  // namespace
 }  // namespace cvb::vmdriver
