@@ -25,7 +25,9 @@ std::string CvbLeftovers(const std::string& scratch) {
       if (l.rfind("cvb-n", 0) == 0) found += "netns: " + l + "\n";
   if (auto mi = ReadFile("/proc/self/mountinfo"); mi)
     for (const auto& l : Split(*mi, '\n'))
-      if (l.find("/run/netns/cvb-n") != std::string::npos) found += "mount: " + l + "\n";
+      if (l.find("/run/netns/cvb-n") != std::string::npos ||
+          l.find(scratch) != std::string::npos)
+        found += "mount: " + l + "\n";
   if (auto ls = Run({"find", scratch, "-mindepth", "1"}); ls && !Trim(ls->out).empty())
     found += "scratch: " + ls->out;
   return found;
@@ -45,7 +47,9 @@ class ThroughputIntegrationTest : public ::testing::TestWithParam<std::string> {
     name_ = GetParam();
     if (name_ != "native") {
       if (::geteuid() != 0) GTEST_SKIP() << name_ << " needs root";
-      if (FindProgram(name_).empty()) GTEST_SKIP() << name_ << " is not installed";
+      bool present = name_ == "cvrun" ? PathExists(image::SelfExeDir() + "/cvrun")
+                                      : !FindProgram(name_).empty();
+      if (!present) GTEST_SKIP() << name_ << " is not installed (cvrun: build the cvrun target)";
     }
     char tmpl[] = "/var/tmp/cvb-tp-it-XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
@@ -106,8 +110,24 @@ TEST_P(ThroughputIntegrationTest, EveryModeYieldsItsFigures) {
   }
 }
 
+// The "rootfs" case: /data is an overlayfs with its upper layer on the host disk, as an engine's
+// writable container layer; the overlay mount must be gone afterwards.
+TEST_P(ThroughputIntegrationTest, DiskThroughAnOverlayLayer) {
+  if (launcher_->Kind() != "container") GTEST_SKIP() << "containers only";
+  auto l = registry_.Make({name_, work_, "", {{"scratch_dir", scratch_}, {"container_disk", "overlay"}}});
+  ASSERT_TRUE(l);
+  ASSERT_TRUE((*l)->Check());
+  ASSERT_TRUE((*l)->Prepare(image_));
+  EXPECT_NE((*l)->Conditions()["container_disk"].find("overlay"), std::string::npos);
+  auto f = MeasureThroughput(**l, "disk", options_);
+  ASSERT_TRUE(f) << f.error().message();
+  EXPECT_GT(f->at("seq_write_mb_per_s"), 0);
+  std::printf("%s disk via overlay: direct=%g seq_write_mb_per_s=%.4g rand_read_iops=%.4g\n",
+              name_.c_str(), f->at("direct"), f->at("seq_write_mb_per_s"), f->at("rand_read_iops"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Launchers, ThroughputIntegrationTest,
-                         ::testing::Values("native", "crun", "runc", "runsc"));
+                         ::testing::Values("native", "cvrun", "crun", "runc", "runsc"));
 
 // A runtime whose create fails after the network namespace, veth pair and /data directory were
 // made: the failed Start must remove all of them.

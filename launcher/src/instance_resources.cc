@@ -1,6 +1,7 @@
 #include "instance_resources.h"
 
 #include <net/if.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <mutex>
@@ -105,7 +106,11 @@ ScratchDir& ScratchDir::operator=(ScratchDir&& o) noexcept {
   if (this != &o) {
     (void)Remove();
     path_ = std::move(o.path_);
+    base_ = std::move(o.base_);
+    overlay_ = o.overlay_;
     o.path_.clear();
+    o.base_.clear();
+    o.overlay_ = false;
   }
   return *this;
 }
@@ -117,14 +122,37 @@ Result<ScratchDir> ScratchDir::Create(const std::string& root, const std::string
   if (PathExists(path)) CVB_TRY(RemoveTree(path));
   CVB_TRY(MakeDirs(path, 0700));
   d.path_ = path;
+  d.base_ = path;
+  return d;
+}
+
+Result<ScratchDir> ScratchDir::CreateOverlay(const std::string& root, const std::string& name) {
+  CVB_ASSIGN_OR_RETURN(ScratchDir d, Create(root, name));
+  for (const char* sub : {"lower", "upper", "work", "merged"})
+    CVB_TRY(MakeDirs(d.base_ + "/" + sub, 0700));
+  std::string opts = "lowerdir=" + d.base_ + "/lower,upperdir=" + d.base_ +
+                     "/upper,workdir=" + d.base_ + "/work";
+  std::string merged = d.base_ + "/merged";
+  if (::mount("overlay", merged.c_str(), "overlay", 0, opts.c_str()) != 0)
+    return ErrnoError("mount overlay on " + merged);  // ~ScratchDir removes the directories
+  d.overlay_ = true;
+  d.path_ = merged;
   return d;
 }
 
 Result<void> ScratchDir::Remove() {
-  if (path_.empty()) return Ok();
-  std::string p = std::move(path_);
+  if (base_.empty()) return Ok();
+  std::string base = std::move(base_), path = std::move(path_);
+  base_.clear();
   path_.clear();
-  return RemoveTree(p);
+  if (overlay_) {
+    overlay_ = false;
+    // Detached: a container that still holds it (a failed delete) must not keep us from
+    // removing the directories underneath.
+    if (::umount2(path.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT)
+      return ErrnoError("umount " + path);
+  }
+  return RemoveTree(base);
 }
 
 std::string ScratchRoot(const std::map<std::string, std::string>& params) {

@@ -43,7 +43,12 @@ class ContainerNetwork {
 class ScratchDir {
  public:
   ScratchDir() = default;
-  ScratchDir(ScratchDir&& o) noexcept : path_(std::move(o.path_)) { o.path_.clear(); }
+  ScratchDir(ScratchDir&& o) noexcept
+      : path_(std::move(o.path_)), base_(std::move(o.base_)), overlay_(o.overlay_) {
+    o.path_.clear();
+    o.base_.clear();
+    o.overlay_ = false;
+  }
   ScratchDir& operator=(ScratchDir&& o) noexcept;
   ScratchDir(const ScratchDir&) = delete;
   ScratchDir& operator=(const ScratchDir&) = delete;
@@ -51,11 +56,18 @@ class ScratchDir {
 
   // <root>/<name>, created empty (mode 0700).
   static Result<ScratchDir> Create(const std::string& root, const std::string& name);
+  // <root>/<name>/merged: an overlayfs over an empty lower directory with its upper and work
+  // directories beside it on the host disk - what an engine's writable container layer is. The
+  // mount lives in this process's mount namespace, which the runtimes share.
+  static Result<ScratchDir> CreateOverlay(const std::string& root, const std::string& name);
   Result<void> Remove();
+  // The directory the workload writes in.
   const std::string& path() const { return path_; }
 
  private:
   std::string path_;
+  std::string base_;  // what Remove() deletes
+  bool overlay_ = false;
 };
 
 // Everything an instance owns for network and disk; released after the runtime's delete.

@@ -352,6 +352,11 @@ class OciLauncher : public Launcher {
 
   std::map<std::string, std::string> Conditions() const override {
     std::map<std::string, std::string> c{{"version", version_}, {"binary", binary_}};
+    // How needs_disk instances get /data (throughput's disk mode): see MakeResources.
+    auto disk = config_.params.find("container_disk");
+    c["container_disk"] = disk != config_.params.end() && disk->second == "overlay"
+                              ? "overlay: overlayfs with its upper layer on the host disk at /data"
+                              : "volume: bind mount of a host disk directory at /data";
     if (!spec_.condition.empty()) c["condition"] = spec_.condition;
     std::string args;
     for (const auto& a : spec_.global_args) args += (args.empty() ? "" : " ") + a;
@@ -380,7 +385,15 @@ class OciLauncher : public Launcher {
         config["linux"]["namespaces"].push_back({{"type", "network"}, {"path", out.net.netns_path()}});
     }
     if (request.needs_disk) {
-      CVB_ASSIGN_OR_RETURN(out.disk, ScratchDir::Create(ScratchRoot(config_.params), id));
+      // --param container_disk=overlay: /data is an overlayfs whose upper layer is on the host
+      // disk, as an engine's writable container layer (the "rootfs" case); the default is the
+      // plain bind mount of a host directory (the "volume" case).
+      auto kind = config_.params.find("container_disk");
+      bool overlay = kind != config_.params.end() && kind->second == "overlay";
+      if (kind != config_.params.end() && !overlay && kind->second != "volume")
+        return Failure("--param container_disk=" + kind->second + ": expected volume or overlay");
+      CVB_ASSIGN_OR_RETURN(out.disk, overlay ? ScratchDir::CreateOverlay(ScratchRoot(config_.params), id)
+                                             : ScratchDir::Create(ScratchRoot(config_.params), id));
       config["mounts"].push_back({{"destination", "/data"},
                                   {"type", "bind"},
                                   {"source", out.disk.path()},
