@@ -172,3 +172,29 @@ def caption(context):
             f"{context.get('cpu_model', '?')} x{context.get('cpus_online', context.get('num_cpus', '?'))}  "
             f"cgroups {context.get('cgroup_mode', '?')}  VMs: {accelerator(context)}  "
             f"reps {context.get('repetitions', '?')}")
+
+
+def density_series(iterations):
+    """{'density/<launcher>[/kernel:x]': {n: [entries]}} from density/<launcher>/.../n:N entries."""
+    series = {}
+    for key, entries in by_name(iterations).items():
+        suite, launcher, dims = parse_name(key)
+        if "n" not in dims:
+            continue
+        base = "/".join([suite, launcher] + [f"{k}:{v}" for k, v in dims.items() if k != "n"])
+        series.setdefault(base, {})[int(dims["n"])] = entries
+    return series
+
+
+def density_figures(per_n):
+    """At the largest N with samples: (N, MiB per instance, instances per GiB), medians.
+
+    MiB per instance is the suite's own definition behind instances_per_gib: the larger of PSS/N
+    and MemAvailable drop/N (the drop catches kernel-side memory that PSS misses, but is noisy on
+    a shared host)."""
+    for n in sorted(per_n, reverse=True):
+        per_gib = values(per_n[n], "instances_per_gib")
+        if per_gib:
+            ipg = median(per_gib)
+            return n, 1024.0 / ipg if ipg > 0 else float("nan"), ipg
+    return None, float("nan"), float("nan")

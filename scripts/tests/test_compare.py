@@ -240,3 +240,32 @@ class CheckRegressionWiring(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ReportPlotTrend(unittest.TestCase):
+    """scripts/report (which runs plot) and scripts/trend on a fixture run: files appear, and a
+    suite that did not run is reported as not tested."""
+
+    def test_report_plot_trend(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            run = os.path.join(tmp, "run-a")
+            shutil.copytree(RUN_A, run)
+            r = subprocess.run([PY, os.path.join(SCRIPTS, "report"), run], capture_output=True,
+                               text=True, timeout=600)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            for f in ("REPORT.md", "startup.png", "startup.svg", "startup_phases.png"):
+                self.assertTrue(os.path.exists(os.path.join(run, f)), f)
+            with open(os.path.join(run, "REPORT.md")) as f:
+                md = f.read()
+            self.assertIn("| 1 | A container is a runtime instance of an image", md)
+            self.assertIn("Not tested in this run: the `density` suite did not run", md)
+            self.assertIn("Isolation.DefaultSpecSeesNothingOfTheHost", md)
+            self.assertIn("![startup](startup.png)", md)
+            r = subprocess.run([PY, os.path.join(SCRIPTS, "trend"), tmp], capture_output=True,
+                               text=True, timeout=600)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(os.path.join(tmp, "index.json")) as f:
+                idx = json.load(f)
+            self.assertEqual([x["run"] for x in idx["runs"]], ["run-a"])
+            self.assertIn("cvrun / crun", idx["runs"][0]["ratios"])
+            self.assertTrue(os.path.exists(os.path.join(tmp, "trend.png")))
