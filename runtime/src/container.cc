@@ -265,11 +265,6 @@ Result<pid_t> Runtime::CreateContainer(const CreateOptions& opts, bool run_mode,
   std::string cgroups_path = spec.linux.cgroups_path.empty()
                                  ? cgroup::DefaultCgroupsPath(opts.id)
                                  : spec.linux.cgroups_path;
-  CVB_ASSIGN_OR_RETURN(auto manager, cgroup::MakeManager(sys::RealSys(), host, cgroups_path));
-  auto created = manager->Create(spec.linux.resources);
-  tx.SetCgroups(manager->leaves(), manager->created());
-  if (!created.ok()) return created.error();
-
   State state;
   state.id = opts.id;
   state.creator_pid = getpid();
@@ -277,14 +272,19 @@ Result<pid_t> Runtime::CreateContainer(const CreateOptions& opts, bool run_mode,
   state.rootfs = spec.root.path;
   state.created = Rfc3339Now();
   state.cgroup_mode = cgroup::ModeName(host.mode);
-  state.cgroup_leaves = manager->leaves();
-  state.cgroup_created = manager->created();
+  state.cgroups_path = cgroups_path;
   state.annotations = spec.annotations;
   state.has_poststart = !spec.hooks.poststart.empty();
   state.has_poststop = !spec.hooks.poststop.empty();
-  // Saved before clone: a cvrun killed from here on leaves a state entry that names its
-  // cgroups, so `delete --force` can remove them.
+  // Saved before the cgroups exist: a cvrun killed from here on leaves a state entry from which
+  // `delete --force` finds them.
   CVB_TRY(store_.Save(state));
+  CVB_ASSIGN_OR_RETURN(auto manager, cgroup::MakeManager(sys::RealSys(), host, cgroups_path));
+  auto created = manager->Create(spec.linux.resources);
+  tx.SetCgroups(manager->leaves(), manager->created());
+  if (!created.ok()) return created.error();
+  state.cgroup_leaves = manager->leaves();
+  state.cgroup_created = manager->created();
   const int64_t t_cgroup = MonotonicNs();
 
   // --- sync socket, exec fifo ---
@@ -585,6 +585,20 @@ Result<void> Runtime::Delete(const std::string& id, bool force) {
     if (!WaitForExit(state.pid, state.pid_start_time, 5000))
       return Failure("container " + id + ": init " + std::to_string(state.pid) +
                      " did not die after SIGKILL");
+  }
+  if (state.pid == 0 && state.cgroup_created.empty() && !state.cgroups_path.empty()) {
+    // The create died before it recorded its cgroups: find the leaves again from the path.
+    if (auto host = cgroup::DetectHost(sys::RealSys()); host.ok()) {
+      for (const auto& h : host->v1)
+        state.cgroup_leaves.push_back(
+            cgroup::ResolvePath(h.mount, h.root, h.self, state.cgroups_path));
+      if (!host->unified_mount.empty())
+        state.cgroup_leaves.push_back(cgroup::ResolvePath(
+            host->unified_mount, host->unified_root, host->unified_self, state.cgroups_path));
+      for (const auto& leaf : state.cgroup_leaves)
+        if (PathExists(leaf)) state.cgroup_created.push_back(leaf);
+      state.cgroup_leaves = state.cgroup_created;
+    }
   }
   // Stray processes (no pid namespace, or a crash mid-create) go with the cgroup.
   if (!state.cgroup_leaves.empty() && !cgroup::Pids(sys::RealSys(), state.cgroup_leaves).empty())

@@ -36,6 +36,7 @@ std::string State::ToJson() const {
                       {"rootfs", rootfs},
                       {"created", created},
                       {"cgroup_mode", cgroup_mode},
+                      {"cgroups_path", cgroups_path},
                       {"cgroup_leaves", cgroup_leaves},
                       {"cgroup_created", cgroup_created},
                       {"annotations", annotations},
@@ -57,6 +58,7 @@ Result<State> State::FromJson(const std::string& text) {
   s.rootfs = j.value("rootfs", "");
   s.created = j.value("created", "");
   s.cgroup_mode = j.value("cgroup_mode", "");
+  s.cgroups_path = j.value("cgroups_path", "");
   s.cgroup_leaves = j.value("cgroup_leaves", std::vector<std::string>{});
   s.cgroup_created = j.value("cgroup_created", std::vector<std::string>{});
   s.annotations = j.value("annotations", std::map<std::string, std::string>{});

@@ -544,5 +544,34 @@ TEST(Faults, SigkillMidCreateThenDeleteForceRecovers) {
   EXPECT_NO_LEAKS();
 }
 
+TEST(Faults, DeleteForceFindsTheCgroupsOfACreateThatDiedBeforeRecordingThem) {
+  REQUIRE_ROOT();
+  // What a cvrun killed between its cgroup mkdirs and the init's ready leaves: a state entry
+  // with the cgroups path only, and the directories.
+  std::string id = Id("window");
+  ASSERT_TRUE(MakeDirs(StateRoot() + "/" + id).ok());
+  ASSERT_TRUE(WriteFile(StateRoot() + "/" + id + "/state.json",
+                        json{{"id", id}, {"pid", 0}, {"cgroups_path", id}}.dump())
+                  .ok());
+  auto self = ReadFile("/proc/self/cgroup");
+  ASSERT_TRUE(self.ok());
+  int made = 0;
+  for (const auto& line : Split(*self, '\n')) {
+    auto a = line.find(':'), b = line.find(':', a + 1);
+    std::string controller = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
+    std::string mount = controller.empty() ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup/" + controller;
+    if ((controller == "memory" || controller == "pids" || controller.empty()) &&
+        PathExists(mount + "/cgroup.procs")) {
+      ASSERT_EQ(::mkdir((mount + (path == "/" ? "" : path) + "/" + id).c_str(), 0755), 0) << mount;
+      ++made;
+    }
+  }
+  ASSERT_GT(made, 0);
+  EXPECT_FALSE(Leaks().empty());
+  auto del = Cvrun({"delete", "--force", id});
+  EXPECT_EQ(del.status.code, 0) << del.err;
+  EXPECT_NO_LEAKS();
+}
+
 }  // namespace
 }  // namespace cvb::runtime::testenv

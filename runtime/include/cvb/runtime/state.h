@@ -25,6 +25,8 @@ struct State {
   std::string rootfs;
   std::string created;          // RFC 3339, UTC
   std::string cgroup_mode;      // v1, v2, hybrid
+  std::string cgroups_path;     // as resolved from the spec: lets delete find the cgroups of a
+                                // create that died before it recorded the directories it made
   std::vector<std::string> cgroup_leaves;
   std::vector<std::string> cgroup_created;
   std::map<std::string, std::string> annotations;
