@@ -17,9 +17,19 @@
 namespace cvb::bench {
 
 // Knobs from --param (all optional): modes=cpu,mem,disk,net; seconds=2 (cpu, mem);
-// mem_mib=64 (each of the 3 STREAM arrays), ra_mib=64; disk_file_mib=128 (fits the VMs' default
-// 256 MiB disk image), disk_seconds=1 (each random phase); net_seconds=1 (each net phase),
-// net_port=5201.
+// mem_mib=64 (each of the 3 STREAM arrays), ra_mib=64; disk_file_mib=128 (fits a 256 MiB VM disk
+// image), disk_seconds=1 (each random phase); net_seconds=1 (each net phase), net_port=5201.
+// Launcher knobs that shape these modes (the same --param map reaches the launchers):
+// scratch_dir=/var/tmp/cvbench (host directory for native's and the containers' disk),
+// container_disk=volume|overlay (containers' /data: a bind-mounted host directory, or an
+// overlayfs with its upper layer on the host disk like an engine's writable layer), and the VM
+// launchers' disk_mib/disk_cache (vmdriver/include/cvb/vmdriver/launchers.h).
+//
+// Where each mode runs: disk in /data (containers: the volume or overlay above; VMs: ext4 on a
+// virtio-blk raw image, cache=none where the host filesystem allows O_DIRECT; native: a scratch
+// directory via CVB_DATA_DIR); net against a server at Instance::NetworkAddress() (containers: a
+// veth into their own named netns; VMs: a tap; native: 127.0.0.1). runsc refuses net
+// (--network=none), which the entry reports as an error with that reason.
 struct ThroughputOptions {
   std::vector<std::string> modes = {"cpu", "mem", "disk", "net"};
   double seconds = 2;
