@@ -232,6 +232,13 @@ class CheckRegressionWiring(unittest.TestCase):
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn("regression confirmed by two sweeps", r.stderr)
 
+    def test_launcher_missing_here_skips(self):
+        with open(self.fake, "w") as f:
+            f.write("#!/bin/sh\necho 'cvbench: launcher crun: binary not found' >&2\nexit 2\n")
+        r = self.check()
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("SKIPPED: a launcher of the smoke sweep", r.stderr)
+
     def test_no_baseline_skips(self):
         r = self.check(CVB_BASELINE=os.path.join(self.tmp, "nothing"))
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
