@@ -127,9 +127,14 @@ class DensitySuite : public Suite {
                 st.counters["uss_per_instance_mib"] = mem.uss / kMiB / n;
                 st.counters["host_processes"] = mem.processes;
                 if (has_cgroup) st.counters["cgroup_mib"] = cgroup / kMiB;
-                double per = std::max(mem.pss / kMiB / n, drop / n);
-                if (per > 0) st.counters["instances_per_gib"] = 1024.0 / per;
-                *per_instance_mib = std::max(*per_instance_mib, per);
+                // Instances per GiB from PSS: it attributes shared pages fairly and does not
+                // move with the rest of the host; the MemAvailable figure does (page cache,
+                // other tenants), so it gets its own counter rather than steering this one.
+                double pss_per = mem.pss / kMiB / n;
+                if (pss_per > 0) st.counters["instances_per_gib"] = 1024.0 / pss_per;
+                if (drop > 0) st.counters["instances_per_gib_memavailable"] = 1024.0 * n / drop;
+                // The budget check of the next N errs on the high side.
+                *per_instance_mib = std::max(*per_instance_mib, std::max(pss_per, drop / n));
               }
             })
             ->UseManualTime()
