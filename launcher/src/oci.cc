@@ -179,6 +179,7 @@ class OciInstance : public Instance {
       if (!exited_ && pid_ > 0) (void)WaitInit(MonotonicNs() + 10'000'000'000);
     }
     timeline_.SetExtra("teardown_ms", NsToMs(MonotonicNs() - t));
+    RemoveCrunUnifiedLeftover();
     channel_.Close();
     ReadPhaseLog();
     ReapOrphans();
@@ -219,6 +220,15 @@ class OciInstance : public Instance {
     status_ = *st;
     timeline_.Mark("exit");
     return Ok();
+  }
+
+  // crun in v1 mode leaves its directory (with a cgroup.procs file) in the private tmpfs that
+  // EnterOciHostConditions put on /sys/fs/cgroup/unified; remove it so a long sweep never fills
+  // that tmpfs. Only ever there, and only when it is a tmpfs (never a real cgroup2 mount).
+  void RemoveCrunUnifiedLeftover() {
+    struct statfs fs;
+    if (::statfs("/sys/fs/cgroup/unified", &fs) != 0 || fs.f_type != TMPFS_MAGIC) return;
+    (void)RemoveTree("/sys/fs/cgroup/unified/" + id_);
   }
 
   static std::vector<pid_t> ProcessesNaming(const std::string& id) {
@@ -469,7 +479,7 @@ Result<std::string> EnterOciHostConditions() {
   // hidden under the host's cgroup2 mount, one per container forever. A private tmpfs takes
   // them and vanishes with this namespace.
   if (::mount("none", "/sys/fs/cgroup/unified", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-              "size=1m,mode=755") != 0)
+              "size=64m,mode=755") != 0)
     return ErrnoError("mount a private tmpfs on /sys/fs/cgroup/unified");
   return std::string(
       "hybrid cgroup host: all launchers run in a private mount namespace whose "
