@@ -68,7 +68,7 @@ class DensitySuite : public Suite {
       auto per_instance_mib = std::make_shared<double>(0.0);
       for (int n : counts) {
         std::string name = "density/" + slot.display_name + "/n:" + std::to_string(n);
-        benchmark::RegisterBenchmark(
+        Measured(benchmark::RegisterBenchmark(
             name.c_str(),
             [=, &sweep](benchmark::State& st) {
               for (auto _ : st) {
@@ -136,11 +136,8 @@ class DensitySuite : public Suite {
                 // The budget check of the next N errs on the high side.
                 *per_instance_mib = std::max(*per_instance_mib, std::max(pss_per, drop / n));
               }
-            })
-            ->UseManualTime()
-            ->Unit(benchmark::kMillisecond)
-            ->Iterations(1)
-            ->Repetitions(reps);
+            }),
+                 reps);
         runs += reps;
       }
     }

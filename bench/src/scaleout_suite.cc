@@ -41,7 +41,7 @@ class ScaleoutSuite : public Suite {
           std::string name = "scaleout/" + slot.display_name + "/n:" + std::to_string(n) +
                              "/start:" + how;
           int threads = how == "sequential" ? 1 : parallel;
-          benchmark::RegisterBenchmark(
+          Measured(benchmark::RegisterBenchmark(
               name.c_str(),
               [=, &sweep](benchmark::State& st) {
                 for (auto _ : st) {
@@ -84,11 +84,8 @@ class ScaleoutSuite : public Suite {
                     st.counters[key] = NsToMs(ready[k] - fleet.start_ns());
                   }
                 }
-              })
-              ->UseManualTime()
-              ->Unit(benchmark::kMillisecond)
-              ->Iterations(1)
-              ->Repetitions(reps);
+              }),
+                   reps);
           runs += reps;
         }
       }

@@ -25,7 +25,7 @@ class StartupSuite : public Suite {
       launcher::Launcher* l = slot.launcher.get();
       std::string name = "startup/" + slot.display_name;
       auto timeout = options.ready_timeout;
-      benchmark::RegisterBenchmark(name.c_str(), [l, name, timeout, &sweep](benchmark::State& st) {
+      Measured(benchmark::RegisterBenchmark(name.c_str(), [l, name, timeout, &sweep](benchmark::State& st) {
         for (auto _ : st) {
           if (sweep.interrupted) {
             st.SkipWithError("interrupted");
@@ -64,17 +64,8 @@ class StartupSuite : public Suite {
             if (s && r) st.counters["workload_start_to_ready_ms"] = (*r - *s) / 1e6;
           }
         }
-      })
-          ->UseManualTime()
-          ->Unit(benchmark::kMillisecond)
-          ->Iterations(1)
-          ->Repetitions(options.repetitions)
-          ->ComputeStatistics("min", [](const std::vector<double>& v) {
-            return *std::min_element(v.begin(), v.end());
-          })
-          ->ComputeStatistics("max", [](const std::vector<double>& v) {
-            return *std::max_element(v.begin(), v.end());
-          });
+      }),
+               options.repetitions);
       runs += options.repetitions;
     }
     return runs;

@@ -1,5 +1,6 @@
 #include "suite.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "throughput.h"
@@ -14,6 +15,21 @@ void SweepState::Fail(benchmark::State& state, const std::string& message) {
   ++failures;
   std::fprintf(stderr, "cvbench: %s\n", message.c_str());
   state.SkipWithError(message.c_str());
+}
+
+benchmark::internal::Benchmark* Measured(benchmark::internal::Benchmark* entry, int repetitions,
+                                         benchmark::TimeUnit unit) {
+  return entry->UseManualTime()
+      ->Unit(unit)
+      ->Iterations(1)
+      ->Repetitions(repetitions)
+      ->ComputeStatistics("min",
+                          [](const std::vector<double>& v) {
+                            return *std::min_element(v.begin(), v.end());
+                          })
+      ->ComputeStatistics("max", [](const std::vector<double>& v) {
+        return *std::max_element(v.begin(), v.end());
+      });
 }
 
 std::map<std::string, std::function<std::unique_ptr<Suite>()>> SuiteFactories() {

@@ -52,6 +52,11 @@ class Suite {
                        SweepState& state) = 0;
 };
 
+// How every suite's entry is measured: one launch (or fleet) per repetition, manual time in
+// `unit`, and min/max beside Google Benchmark's mean/median/stddev/cv aggregates.
+benchmark::internal::Benchmark* Measured(benchmark::internal::Benchmark* entry, int repetitions,
+                                         benchmark::TimeUnit unit = benchmark::kMillisecond);
+
 // All suites by name.
 std::map<std::string, std::function<std::unique_ptr<Suite>()>> SuiteFactories();
 

@@ -285,7 +285,7 @@ class ThroughputSuite : public Suite {
         launcher::Launcher* l = slot.launcher.get();
         std::string name = "throughput/" + slot.display_name + "/mode:" + mode;
         NativeBaseline* baseline = &baseline_;
-        benchmark::RegisterBenchmark(
+        Measured(benchmark::RegisterBenchmark(
             name.c_str(),
             [l, native, baseline, name, mode, o, &sweep](benchmark::State& st) {
               for (auto _ : st) {
@@ -319,17 +319,8 @@ class ThroughputSuite : public Suite {
                   st.counters["native_samples"] = static_cast<double>(baseline->Samples(mode));
                 }
               }
-            })
-            ->UseManualTime()
-            ->Unit(benchmark::kSecond)
-            ->Iterations(1)
-            ->Repetitions(options.repetitions)
-            ->ComputeStatistics("min", [](const std::vector<double>& v) {
-              return *std::min_element(v.begin(), v.end());
-            })
-            ->ComputeStatistics("max", [](const std::vector<double>& v) {
-              return *std::max_element(v.begin(), v.end());
-            });
+            }),
+                 options.repetitions, benchmark::kSecond);
         runs += options.repetitions;
       }
     }
