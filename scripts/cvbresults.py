@@ -198,3 +198,76 @@ def density_figures(per_n):
             ipg = median(per_gib)
             return n, 1024.0 / ipg if ipg > 0 else float("nan"), ipg
     return None, float("nan"), float("nan")
+
+
+# --- every counter of an entry, with its unit (exports, history database) -----------------------
+
+# Google Benchmark's bookkeeping fields: numbers, but not measurements.
+_BOOKKEEPING = {"family_index", "per_family_instance_index", "repetitions", "repetition_index",
+                "threads", "iterations"}
+# Counter name endings and their units, most specific first.
+_UNIT_SUFFIXES = [("_ratio_to_native", "ratio"), ("_gb_per_s", "GB/s"), ("_mb_per_s", "MB/s"),
+                  ("_ops_per_s", "ops/s"), ("_per_s", "1/s"), ("_iops", "ops/s"),
+                  ("_mups", "Mupdates/s"), ("_per_gib", "1/GiB"), ("_mib", "MiB"),
+                  ("_bytes", "bytes"), ("_ms", "ms"), ("_us", "us"), ("_s", "s")]
+_COUNTS = {"host_processes", "rr_count", "native_samples", "stream_rounds", "n", "parallel"}
+_FLAGS = {"direct", "net_server_stopped"}
+
+
+def counter_unit(counter, time_unit="ms"):
+    """The unit of a counter, from its name ('create_ms' -> 'ms'); real_time/cpu_time use the
+    entry's time_unit. Unknown names are 'number' (never guessed)."""
+    if counter in ("real_time", "cpu_time"):
+        return time_unit or "ns"
+    if counter.startswith("ready_at_ms_"):
+        return "ms"
+    if counter in _COUNTS:
+        return "count"
+    if counter in _FLAGS:
+        return "flag"
+    for suffix, unit in _UNIT_SUFFIXES:
+        if counter.endswith(suffix):
+            return unit
+    return "number"
+
+
+def counters(entry):
+    """{counter: float} of one iteration entry: real_time, cpu_time and every user counter.
+
+    Google Benchmark's bookkeeping and counters that repeat a dimension of the name (density's
+    n, scale-out's parallel) are left out: they are parameters, not measurements."""
+    _, _, dims = parse_name(entry.get("key") or entry_key(entry))
+    out = {}
+    for k, v in entry.items():
+        if k in _BOOKKEEPING or k in dims or isinstance(v, bool) or not isinstance(v, (int, float)):
+            continue
+        if isinstance(v, float) and math.isnan(v):
+            continue
+        out[k] = float(v)
+    return out
+
+
+def run_host(run_dir, context):
+    """The host a run belongs to: the name scripts/fleet gave it (file `host` in the run
+    directory: the inventory name, which tells apart hosts that share a hostname), else the
+    hostname the run recorded."""
+    try:
+        with open(os.path.join(run_dir, "host")) as f:
+            name = f.read().strip()
+            if name:
+                return name
+    except OSError:
+        pass
+    return str(context.get("hostname") or context.get("host_name") or "unknown")
+
+
+def run_dirs(root):
+    """Every run directory under root (a directory holding <suite>.json), root included; fleet
+    runs hold one run directory per host under hosts/. Sorted by path."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "tmp", "export")))
+        if any(f.endswith(".json") and not f.startswith(("compare", "index", "fleet", "."))
+               for f in filenames):
+            found.append(dirpath)
+    return sorted(found)
