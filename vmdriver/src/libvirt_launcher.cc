@@ -1,0 +1,153 @@
+// The "libvirt" launcher: the VM as a transient libvirt domain (virDomainCreateXML of DomainXml).
+// What it shares with the "qemu" launcher is in vm_launcher.h.
+#include <signal.h>
+#include <unistd.h>
+
+#include <functional>
+#include <thread>
+
+#include "cvb/common/clock.h"
+#include "cvb/common/file.h"
+#include "cvb/vmdriver/libvirt.h"
+#include "vm_launcher.h"
+
+namespace cvb::vmdriver {
+namespace {
+
+using internal::kLibvirtQemuLogDir;
+using internal::VmInstance;
+using internal::VmLauncher;
+using internal::VmOptions;
+using launcher::LauncherConfig;
+using std::chrono::milliseconds;
+
+class LibvirtInstance : public VmInstance {
+ public:
+  using Reconnect = std::function<Result<Connection>()>;
+  LibvirtInstance(Connection conn, Reconnect reconnect)
+      : conn_(std::move(conn)), reconnect_(std::move(reconnect)) {}
+  ~LibvirtInstance() override { (void)Teardown(); }
+
+  Result<void> Boot(const VmSpec& spec) override {
+    CVB_ASSIGN_OR_RETURN(std::string xml, DomainXml(spec));
+    // AUTODESTROY: if cvbench dies, libvirt destroys the domain when our connection drops.
+    auto dom = conn_.CreateTransient(xml, VIR_DOMAIN_START_AUTODESTROY);
+    if (!dom && !conn_.Alive() && reconnect_) {
+      // libvirtd was restarted since our last call (the client notices only when a call fails):
+      // connect again and retry once.
+      timeline_.Mark("reconnect");
+      CVB_ASSIGN_OR_RETURN(conn_, reconnect_());
+      dom = conn_.CreateTransient(xml, VIR_DOMAIN_START_AUTODESTROY);
+    }
+    if (!dom) return dom.error().wrap(Who());
+    timeline_.Mark("api_returned");
+    dom_ = std::move(*dom);
+    started_ = true;
+    auto state = dom_.State();
+    if (state && *state == VIR_DOMAIN_RUNNING) timeline_.Mark("running");
+    return Ok();
+  }
+
+  Result<void> CheckAlive() override {
+    if (started_ && !dom_.IsActive()) {
+      gone_ = true;
+      return Failure(Who() + ": the domain stopped before its console connected: " + LogTail());
+    }
+    return Ok();
+  }
+
+ protected:
+  Result<void> WaitProcessGone(int64_t deadline) override {
+    if (!dom_) return Ok();
+    while (dom_.IsActive()) {
+      if (MonotonicNs() >= deadline) return Error{ETIMEDOUT, Who() + ": domain still active"};
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+    // libvirtd reaps QEMU a moment after the domain turns inactive.
+    while (qemu_pid_ > 0 && ::kill(qemu_pid_, 0) == 0) {
+      auto name = ProcessName(qemu_pid_);
+      if (!name || name->rfind("qemu", 0) != 0) break;  // reaped (pid reused or zombie gone)
+      if (MonotonicNs() >= deadline) return Error{ETIMEDOUT, Who() + ": QEMU process still there"};
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+    return Ok();
+  }
+  Result<void> HardStop() override {
+    if (!dom_) return Ok();
+    return dom_.Destroy();
+  }
+  Result<void> CleanupExtra() override {
+    dom_.reset();
+    // libvirt keeps one log file per domain name; ours are unique, so they would pile up.
+    std::string log = std::string(kLibvirtQemuLogDir) + "/" + name_ + ".log";
+    if (::unlink(log.c_str()) != 0 && errno != ENOENT) return ErrnoError("unlink " + log);
+    return Ok();
+  }
+
+ private:
+  Connection conn_;
+  Reconnect reconnect_;
+  Domain dom_;
+};
+
+class LibvirtLauncher : public VmLauncher {
+ public:
+  using VmLauncher::VmLauncher;
+  std::string Name() const override { return config_.name.empty() ? "libvirt" : config_.name; }
+
+  Result<void> Check() override {
+    CVB_TRY(VmLauncher::Check());
+    return Connect();
+  }
+
+  std::map<std::string, std::string> Conditions() const override {
+    auto c = VmLauncher::Conditions();
+    c["libvirt_version"] = libvirt_version_;
+    c["libvirt_uri"] = opt_.uri;
+    c["libvirt_hypervisor"] = hypervisor_version_;
+    return c;
+  }
+
+ protected:
+  std::unique_ptr<VmInstance> NewInstance() override {
+    return std::make_unique<LibvirtInstance>(conn_.Share(), [this]() -> Result<Connection> {
+      CVB_TRY(Connect());
+      return conn_.Share();
+    });
+  }
+  // A connection known to be dead (a failed call saw the daemon go) is replaced up front.
+  Result<void> BeforeStart(VmInstance&) override {
+    if (conn_.Alive()) return Ok();
+    return Connect();
+  }
+  std::string LogPath(const VmInstance& inst) const override {
+    return std::string(kLibvirtQemuLogDir) + "/" + inst.name_ + ".log";
+  }
+  // QEMU connected during virDomainCreateXML; accepting afterwards times nothing.
+  bool MarksConsoleConnect() const override { return false; }
+
+ private:
+  Result<void> Connect() {
+    auto c = Connection::Open(opt_.uri);
+    if (!c)
+      return c.error().wrap("libvirt: cannot reach " + opt_.uri +
+                            " (is libvirtd running? start it with scripts/libvirtd-start)");
+    conn_ = std::move(*c);
+    if (auto v = conn_.LibvirtVersion()) libvirt_version_ = *v;
+    if (auto v = conn_.HypervisorVersion()) hypervisor_version_ = *v;
+    return Ok();
+  }
+
+  Connection conn_;
+  std::string libvirt_version_;
+  std::string hypervisor_version_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<launcher::Launcher>> MakeLibvirtLauncher(const LauncherConfig& config) {
+  CVB_ASSIGN_OR_RETURN(VmOptions o, internal::ParseOptions(config));
+  return std::unique_ptr<launcher::Launcher>(std::make_unique<LibvirtLauncher>(config, o));
+}
+
+}  // namespace cvb::vmdriver
