@@ -4,6 +4,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <thread>
+
 #include "cvb/common/clock.h"
 
 namespace cvb {
@@ -56,6 +58,35 @@ TEST(ChildTest, StatusSurvivesReapOrphans) {
   auto st = c->Wait(std::chrono::seconds(5));
   ASSERT_TRUE(st);
   EXPECT_EQ(st->code, 7);
+}
+
+TEST(ChildTest, TimedWaitTimesOutThenGetsTheStatus) {
+  auto c = Spawn({"/bin/sh", "-c", "sleep 0.3; exit 5"});
+  ASSERT_TRUE(c);
+  auto early = c->Wait(std::chrono::milliseconds(20));
+  ASSERT_FALSE(early);
+  EXPECT_EQ(early.error().err, ETIMEDOUT);
+  EXPECT_TRUE(c->running());
+  auto st = c->Wait(std::chrono::seconds(10));
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->code, 5);
+  EXPECT_FALSE(c->running());
+}
+
+TEST(ChildTest, TimedWaitSeesAReapByAnotherThread) {
+  // The pidfd wakes the waiter; a subreaper loop may have reaped the child first.
+  auto c = Spawn({"/bin/sh", "-c", "sleep 0.2; exit 9"});
+  ASSERT_TRUE(c);
+  std::thread reaper([] {
+    for (int i = 0; i < 100; ++i) {
+      ReapOrphans();
+      ::usleep(5000);
+    }
+  });
+  auto st = c->Wait(std::chrono::seconds(10));
+  reaper.join();
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->code, 9);
 }
 
 TEST(WaitForExitTest, WaitsForChildAndTimesOut) {
