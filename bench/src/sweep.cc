@@ -10,6 +10,7 @@
 #include "context.h"
 #include "cvb/common/file.h"
 #include "cvb/common/subprocess.h"
+#include "cvb/launcher/artefacts.h"
 #include "cvb/launcher/oci.h"
 #include "cvb/vmdriver/launchers.h"
 #include "reporter.h"
@@ -108,7 +109,9 @@ int RunSweep(const SweepConfig& config, launcher::Registry& registry) {
     std::vector<std::string> kernels = registry.KindOf(name) == "vm" ? config.kernels
                                                           : std::vector<std::string>{""};
     for (const auto& kernel : kernels) {
+      std::string display = kernel.empty() ? name : name + "/kernel:" + kernel;
       launcher::LauncherConfig lc{name, work_dir, kernel, config.suite_options.params};
+      lc.artefacts_dir = config.out_dir + "/instances/" + launcher::ArtefactDirName(display);
       auto l = registry.Make(lc);
       if (!l) {
         std::fprintf(stderr, "cvbench: %s\n", l.error().message().c_str());
@@ -119,7 +122,6 @@ int RunSweep(const SweepConfig& config, launcher::Registry& registry) {
                      c.error().message().c_str());
         return 2;
       }
-      std::string display = kernel.empty() ? name : name + "/kernel:" + kernel;
       std::fprintf(stderr, "cvbench: preparing %s\n", display.c_str());
       if (auto p = (*l)->Prepare(*image); !p) {
         std::fprintf(stderr, "cvbench: launcher %s: prepare: %s\n", display.c_str(),

@@ -1,13 +1,17 @@
 #include "cvb/launcher/native.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 
 #include "cvb/common/clock.h"
 #include "cvb/common/file.h"
+#include "cvb/launcher/artefacts.h"
 #include "cvb/launcher/workload_channel.h"
 #include "instance_resources.h"
 #include "process_instance.h"
@@ -68,20 +72,23 @@ class NativeInstance : public Instance {
       (void)child_.Wait();
     }
     channel_.Close();
-    // The workload is gone: its disk scratch directory can go too.
-    auto removed = scratch_.Remove();
+    // The workload is gone: its disk scratch directory and network namespace can go too.
+    auto removed = resources_.Release();
     timeline_.SetExtra("teardown_ms", NsToMs(MonotonicNs() - t));
     return removed;
   }
 
-  void AdoptScratch(ScratchDir scratch) { scratch_ = std::move(scratch); }
+  void Adopt(InstanceResources resources) { resources_ = std::move(resources); }
 
   std::vector<pid_t> HostPids() override {
     if (status_) return {};
     return ProcessTree(pid_);
   }
-  // The baseline shares the host's network: its server is reached on loopback.
-  std::string NetworkAddress() const override { return "127.0.0.1"; }
+  // The baseline shares the host's network: its server is reached on loopback, or through the
+  // veth pair of its own namespace (native_over_veth).
+  std::string NetworkAddress() const override {
+    return resources_.net.active() ? resources_.net.container_ip() : "127.0.0.1";
+  }
 
  private:
   void Collect() {
@@ -94,12 +101,33 @@ class NativeInstance : public Instance {
   WorkloadChannel channel_;
   std::optional<ExitStatus> status_;
   bool torn_down_ = false;
-  ScratchDir scratch_;
+  InstanceResources resources_;
 };
+
+// Spawns with the calling thread in the network namespace at netns_path (the child inherits
+// it), then returns the thread to the namespace it was in. setns(CLONE_NEWNET) is per thread,
+// so other threads of cvbench never see the switch.
+Result<Child> SpawnInNetns(const std::vector<std::string>& argv, const SpawnOptions& opts,
+                           const std::string& netns_path) {
+  UniqueFd own(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+  if (!own) return ErrnoError("open /proc/thread-self/ns/net");
+  UniqueFd target(::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!target) return ErrnoError("open " + netns_path);
+  if (::setns(target.get(), CLONE_NEWNET) != 0) return ErrnoError("setns " + netns_path);
+  auto child = Spawn(argv, opts);
+  if (::setns(own.get(), CLONE_NEWNET) != 0) {
+    // This thread would run everything after it in the instance's namespace: refuse to go on.
+    Error e = ErrnoError("setns back to the host network namespace");
+    std::fprintf(stderr, "cvbench: fatal: %s\n", e.message().c_str());
+    std::abort();
+  }
+  return child;
+}
 
 class NativeLauncher : public Launcher {
  public:
-  explicit NativeLauncher(LauncherConfig config) : config_(std::move(config)) {}
+  explicit NativeLauncher(LauncherConfig config)
+      : config_(std::move(config)), artefacts_(config_.artefacts_dir) {}
   std::string Name() const override { return config_.name; }
   std::string Kind() const override { return "native"; }
   Result<void> Check() override { return Ok(); }
@@ -119,34 +147,60 @@ class NativeLauncher : public Launcher {
     opts.stdout_fd = write_end.get();
     // needs_disk: a per-instance directory on the host's disk, which the workload's disk mode
     // uses instead of /data (the baseline for the containers' /data volume). needs_network
-    // needs nothing: the baseline's server listens on loopback.
-    ScratchDir scratch;
+    // needs nothing (the baseline's server listens on loopback) unless native_over_veth asks
+    // for a namespace and veth pair like a container's.
+    InstanceResources resources;
+    static std::atomic<int> seq{0};
+    std::string name = "native-" + std::to_string(::getpid()) + "-" + std::to_string(seq++);
     if (request.needs_disk) {
-      static std::atomic<int> seq{0};
-      auto made = ScratchDir::Create(ScratchRoot(config_.params),
-                                     "native-" + std::to_string(::getpid()) + "-" +
-                                         std::to_string(seq++));
+      auto made = ScratchDir::Create(ScratchRoot(config_.params), name);
       if (!made) return made.error().wrap("native");
-      scratch = std::move(*made);
-      opts.extra_env.push_back("CVB_DATA_DIR=" + scratch.path());
+      resources.disk = std::move(*made);
+      opts.extra_env.push_back("CVB_DATA_DIR=" + resources.disk.path());
     }
+    if (request.needs_network && request.native_over_veth) {
+      auto net = ContainerNetwork::Create();
+      if (!net) return net.error().wrap("native over veth");
+      resources.net = std::move(*net);
+    }
+    // The run directory keeps the command line and the environment it added, once per shape.
+    std::string command = JoinArgv(argv) + "\n";
+    for (const auto& e : opts.extra_env) command += "env " + e + "\n";
+    std::vector<std::string> per_instance;
+    if (resources.net.active()) {
+      command += "netns " + resources.net.netns_path() + " (veth " +
+                 resources.net.host_interface() + " " + resources.net.host_ip() + " <-> " +
+                 resources.net.container_interface() + " " + resources.net.container_ip() + ")\n";
+      per_instance = {resources.net.netns_path(), resources.net.host_interface(),
+                      resources.net.container_interface(), resources.net.host_ip(),
+                      resources.net.container_ip()};
+    }
+    if (!resources.disk.path().empty()) per_instance.push_back(resources.disk.path());
+    if (auto r = artefacts_.Record("command.txt", command, per_instance, RequestSummary(request));
+        !r)
+      return r.error().wrap("native");
     int64_t launch = MonotonicNs();
-    auto child = Spawn(argv, opts);
+    auto child = resources.net.active() ? SpawnInNetns(argv, opts, resources.net.netns_path())
+                                        : Spawn(argv, opts);
     if (!child) return child.error().wrap("native");
     write_end.reset();
     auto inst = std::make_unique<NativeInstance>(std::move(*child), std::move(read_end));
-    inst->AdoptScratch(std::move(scratch));
+    inst->Adopt(std::move(resources));
     inst->timeline().MarkAt("launch", launch);
     inst->timeline().Mark("create");
     return std::unique_ptr<Instance>(std::move(inst));
   }
   std::map<std::string, std::string> Conditions() const override {
-    return {{"version", "posix_spawn of " + workload_}};
+    return {{"version", "posix_spawn of " + workload_},
+            {"network",
+             "host loopback; with native_over_veth a network namespace and veth pair like a "
+             "container's"}};
   }
 
  private:
   LauncherConfig config_;
   std::string workload_;
+  ArtefactRecorder artefacts_;
 };
 
 }  // namespace

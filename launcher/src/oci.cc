@@ -19,6 +19,7 @@
 
 #include "cvb/common/clock.h"
 #include "cvb/common/file.h"
+#include "cvb/launcher/artefacts.h"
 #include "cvb/launcher/workload_channel.h"
 #include "instance_resources.h"
 #include "process_instance.h"
@@ -291,7 +292,7 @@ class OciInstance : public Instance {
 class OciLauncher : public Launcher {
  public:
   OciLauncher(LauncherConfig config, OciRuntimeSpec spec)
-      : config_(std::move(config)), spec_(std::move(spec)) {}
+      : config_(std::move(config)), spec_(std::move(spec)), artefacts_(config_.artefacts_dir) {}
 
   std::string Name() const override { return config_.name; }
   std::string Kind() const override { return "container"; }
@@ -336,7 +337,17 @@ class OciLauncher : public Launcher {
       (void)RemoveTree(run_dir);
       return made.error().wrap(config_.name);  // ~InstanceResources removes what was made
     }
-    auto written = WriteFile(run_dir + "/config.json", config.dump());
+    std::string config_text = config.dump();
+    auto written = WriteFile(run_dir + "/config.json", config_text);
+    // The run directory keeps the config.json as the runtime got it, once per shape.
+    if (written) {
+      std::vector<std::string> per_instance{id};
+      if (resources.net.active()) per_instance.push_back(resources.net.netns_path());
+      if (!resources.disk.path().empty()) per_instance.push_back(resources.disk.path());
+      auto recorded = artefacts_.Record("config.json", config_text, per_instance,
+                                        RequestSummary(request));
+      if (!recorded) written = recorded.error();
+    }
     if (!written) {
       (void)RemoveTree(run_dir);
       return written.error();
@@ -441,6 +452,7 @@ class OciLauncher : public Launcher {
   bool prepared_ = false;
   std::mutex configs_mutex_;
   std::map<std::string, nlohmann::json> configs_;
+  ArtefactRecorder artefacts_;
 };
 
 }  // namespace

@@ -35,8 +35,15 @@ namespace cvb::launcher {
 struct WorkloadRequest {
   std::string mode = "ready";
   std::vector<std::string> args;
-  // The instance gets a network the host can reach (veth for containers, tap for VMs).
+  // The instance gets a network the host can reach (veth for containers, tap for VMs; native:
+  // the host's loopback, or a veth pair with native_over_veth).
   bool needs_network = false;
+  // Native only, with needs_network: the workload runs in a network namespace of its own joined
+  // to the host by a veth pair, exactly as a container's, instead of on the host's loopback.
+  // "Native over veth" is the network path without containment, so a container's net ratio
+  // splits into the path (native veth / native loopback) and containment (container / native
+  // veth). Other launchers always use their own path and ignore it.
+  bool native_over_veth = false;
   // The instance gets a scratch volume at /data (bind mount for containers, virtio-blk for VMs).
   bool needs_disk = false;
   // Memory limit for the instance (cgroup for containers, guest RAM for VMs); 0 = default.
@@ -115,6 +122,9 @@ struct LauncherConfig {
   std::string work_dir;      // scratch directory of this sweep (state, per-instance files)
   std::string kernel;        // VM kernel profile: "distro" or "minimal"
   std::map<std::string, std::string> params;  // launcher-specific knobs from the command line
+  // <out>/instances/<launcher>: where the launcher records exactly what each runtime got
+  // (config.json, QEMU argv, domain XML; artefacts.h); "" records nothing.
+  std::string artefacts_dir;
 };
 
 using LauncherFactory = std::function<Result<std::unique_ptr<Launcher>>(const LauncherConfig&)>;
