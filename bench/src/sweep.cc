@@ -1,5 +1,6 @@
 #include "sweep.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -120,6 +121,13 @@ int RunSweep(const SweepConfig& config, launcher::Registry& registry) {
       if (auto c = (*l)->Check(); !c) {
         std::fprintf(stderr, "cvbench: launcher %s: %s\n", name.c_str(),
                      c.error().message().c_str());
+        // ENOENT: this host lacks the launcher's binary or device. Its own exit code and a
+        // marker line let a caller (scripts/check-regression) tell "not installed here" from a
+        // launcher that is there and broken.
+        if (c.error().err == ENOENT) {
+          std::fprintf(stderr, "cvbench: unavailable-launcher: %s\n", name.c_str());
+          return kExitLauncherUnavailable;
+        }
         return 2;
       }
       std::fprintf(stderr, "cvbench: preparing %s\n", display.c_str());

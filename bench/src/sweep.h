@@ -19,8 +19,11 @@ struct SweepConfig {
   bool warmup = true;
 };
 
-// Exit codes: 0 success; 1 a run failed (results are still written); 2 bad request (unknown
-// suite or launcher, a launcher this host cannot run), with a one-line message on stderr.
+// Exit codes: 0 success; 1 a run failed (results are still written); 2 bad request or a launcher
+// that cannot work (unknown suite or launcher, image build, Check or Prepare failed), with a
+// one-line message on stderr; kExitLauncherUnavailable: a launcher's binary (or emulator) is not
+// installed on this host, with a line "cvbench: unavailable-launcher: <name>" on stderr.
+constexpr int kExitLauncherUnavailable = 3;
 int RunSweep(const SweepConfig& config, launcher::Registry& registry);
 
 // The registry with every built-in launcher family.

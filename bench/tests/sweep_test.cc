@@ -98,5 +98,34 @@ TEST_F(SweepTest, UnknownSuiteOrLauncherIsExitCode2) {
   EXPECT_FALSE(PathExists(out_ + "/startup.json"));
 }
 
+// A launcher whose Check fails with the given error (a missing binary is ENOENT).
+class CheckFails : public launcher::Launcher {
+ public:
+  explicit CheckFails(Error e) : error_(std::move(e)) {}
+  std::string Name() const override { return "checkfails"; }
+  std::string Kind() const override { return "native"; }
+  Result<void> Check() override { return error_; }
+  Result<void> Prepare(const image::Image&) override { return Ok(); }
+  Result<std::unique_ptr<launcher::Instance>> Start(const launcher::WorkloadRequest&) override {
+    return Failure("not startable");
+  }
+  std::map<std::string, std::string> Conditions() const override { return {}; }
+
+ private:
+  Error error_;
+};
+
+TEST_F(SweepTest, MissingBinaryIsExitCode3BrokenLauncherIs2) {
+  for (auto [err, code] : {std::pair{ENOENT, kExitLauncherUnavailable}, std::pair{0, 2}}) {
+    registry_.Register("checkfails", "native", [err = err](const launcher::LauncherConfig&) {
+      return Result<std::unique_ptr<launcher::Launcher>>(
+          std::make_unique<CheckFails>(Error{err, "binary 'x' not found"}));
+    });
+    config_.launchers = {"fast", "checkfails"};
+    EXPECT_EQ(RunSweep(config_, registry_), code) << "errno " << err;
+    EXPECT_FALSE(PathExists(out_ + "/startup.json"));
+  }
+}
+
 }  // namespace
 }  // namespace cvb::bench

@@ -303,6 +303,10 @@ class OciLauncher : public Launcher {
       return Error{ENOENT, "launcher " + config_.name + ": runtime binary '" + spec_.binary +
                                "' not found (install it: scripts/setup)"};
     version_ = ProgramVersion(binary_);
+    // A binary that cannot even report its version is a broken install, not a runtime to time.
+    if (version_ == "unknown")
+      return Failure("launcher " + config_.name + ": runtime binary " + binary_ +
+                     " does not run (`--version` failed)");
     return Ok();
   }
 

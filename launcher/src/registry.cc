@@ -1,5 +1,6 @@
 #include "cvb/launcher/launcher.h"
 #include "cvb/launcher/native.h"
+#include "cvb/launcher/null.h"
 #include "cvb/launcher/oci.h"
 
 namespace cvb::launcher {
@@ -33,6 +34,7 @@ Result<std::unique_ptr<Launcher>> Registry::Make(const LauncherConfig& config) c
 
 void RegisterProcessLaunchers(Registry& registry) {
   registry.Register("native", "native", MakeNativeLauncher);
+  registry.Register("null", "native", MakeNullLauncher);
   for (const auto& spec : BuiltinOciRuntimes()) {
     registry.Register(spec.name, "container", [spec](const LauncherConfig& config) {
       return MakeOciLauncher(config, spec);

@@ -1,4 +1,5 @@
-"""scripts/compare and scripts/check-regression: the gate passes clean runs, fails on a slowdown.
+"""scripts/compare and scripts/check-regression: the gate passes clean runs, fails on a slowdown,
+on errored repetitions, too few samples, harness overhead, a missing cvrun or a failed Prepare.
 
 Run: /usr/bin/python3 -m unittest discover -s scripts/tests   (ctest: scripts_test, label unit)
 
@@ -43,18 +44,23 @@ def compare(*args):
 
 
 def write_run(path, launchers, context=None, errors=(), suffix="", suite="startup"):
-    """A run dir with <suite>.json: launchers = {name: [real_time samples]}."""
+    """A run dir with <suite>.json: launchers = {name: [samples]}; a sample is a real_time (also
+    exit_ms, and teardown_ms = a tenth of it) or a dict of fields. errors: names, one errored
+    repetition each, or {name: count}."""
     os.makedirs(path, exist_ok=True)
     benchmarks = []
     for name, samples in launchers.items():
         for i, v in enumerate(samples):
+            fields = v if isinstance(v, dict) else {"real_time": v, "exit_ms": v, "teardown_ms": v / 10}
             benchmarks.append({"name": f"{suite}/{name}{suffix}", "run_name": f"{suite}/{name}{suffix}",
-                               "run_type": "iteration", "repetition_index": i, "real_time": v,
-                               "exit_ms": v, "time_unit": "ms"})
-    for name in errors:
-        benchmarks.append({"name": f"{suite}/{name}{suffix}", "run_name": f"{suite}/{name}{suffix}",
-                           "run_type": "iteration", "error_occurred": True,
-                           "error_message": f"{name} cannot run here", "real_time": 0})
+                               "run_type": "iteration", "repetition_index": i, "time_unit": "ms",
+                               **fields})
+    counts = errors if isinstance(errors, dict) else {e: 1 for e in errors}
+    for name, count in counts.items():
+        for _ in range(count):
+            benchmarks.append({"name": f"{suite}/{name}{suffix}", "run_name": f"{suite}/{name}{suffix}",
+                               "run_type": "iteration", "error_occurred": True,
+                               "error_message": f"{name} cannot run here", "real_time": 0})
     ctx = {"git_sha": "0" * 40, "accelerator": "tcg: test", "kernel": "test", "repetitions": "n"}
     ctx.update(context or {})
     with open(os.path.join(path, f"{suite}.json"), "w") as f:
@@ -76,6 +82,42 @@ def synthetic_run(rng, slowdown=1.0, n=300):
         return out
     return {"native": sample(1.5), "cvrun": [v * slowdown for v in sample(35.0)],
             "crun": sample(55.0)}
+
+
+def throughput_run(rng, n=10, cvrun_speed=1.0):
+    """throughput.json entries for native and cvrun, cpu and mem: rates with ~3% noise."""
+    def rates(field, base, speed):
+        return [{"real_time": 500.0, field: base * speed * math.exp(rng.gauss(0, 0.03))} for _ in range(n)]
+    return {"native/mode:cpu": rates("int_ops_per_s", 1e9, 1.0),
+            "cvrun/mode:cpu": rates("int_ops_per_s", 1e9, 0.99 * cvrun_speed),
+            "native/mode:mem": rates("triad_gb_per_s", 10.0, 1.0),
+            "cvrun/mode:mem": rates("triad_gb_per_s", 10.0, 0.98 * cvrun_speed)}
+
+
+def full_run(path, rng, startup_from=None, slowdown=1.0, null_fraction=0.001, cvrun_errors=0,
+             throughput=True, n=300):
+    """A run with everything the gate requires: startup (native, cvrun, crun, null) and the
+    throughput smoke. startup_from: a fixture run dir whose startup samples are used."""
+    if startup_from:
+        with open(os.path.join(startup_from, "startup.json")) as f:
+            doc = json.load(f)
+        run = {}
+        for b in doc["benchmarks"]:
+            if b.get("run_type") == "iteration" and not b.get("error_occurred"):
+                run.setdefault((b.get("run_name") or b["name"]).split("/")[1], []).append(
+                    {k: b[k] for k in ("real_time", "exit_ms", "teardown_ms") if k in b})
+    else:
+        run = {k: [{"real_time": v, "exit_ms": v, "teardown_ms": v / 10} for v in vals]
+               for k, vals in synthetic_run(rng, n=n).items()}
+    for e in run["cvrun"]:
+        for k in e:
+            e[k] *= slowdown
+    native = sorted(e["real_time"] for e in run["native"])[len(run["native"]) // 2]
+    run["null"] = [{"real_time": native * null_fraction * rng.uniform(0.9, 1.1)} for _ in run["native"]]
+    write_run(path, run, errors={"cvrun": cvrun_errors} if cvrun_errors else ())
+    if throughput:
+        write_run(path, throughput_run(rng), suite="throughput")
+    return path
 
 
 class RealRuns(unittest.TestCase):
@@ -143,14 +185,112 @@ class EdgeCases(unittest.TestCase):
         self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
         self.assertIn("NOTHING TO GATE", r.stderr)
 
-    def test_failed_launcher_is_named_not_passed_silently(self):
+    def test_failed_launcher_fails_the_gate(self):
         run = synthetic_run(self.rng)
         a = write_run(os.path.join(self.tmp, "a"), run)
         b = write_run(os.path.join(self.tmp, "b"), {"native": run["native"], "cvrun": run["cvrun"]},
                       errors=["crun"])
         r = compare(a, b)
-        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
         self.assertIn("startup/crun failed", r.stdout)
+        self.assertIn("NEW CANNOT PASS", r.stderr)
+
+    def test_errored_repetitions_above_1pct_fail(self):
+        a = full_run(os.path.join(self.tmp, "a"), self.rng)
+        ok = full_run(os.path.join(self.tmp, "ok"), self.rng, cvrun_errors=3)    # 3/303 = 0.99%
+        bad = full_run(os.path.join(self.tmp, "bad"), self.rng, cvrun_errors=4)  # 4/304 = 1.3%
+        r = compare(a, ok, "--require")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        r = compare(a, bad, "--require")
+        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
+        self.assertRegex(r.stdout, r"RULE BROKEN: startup/cvrun: 4 of 304 repetitions errored")
+
+    def test_one_launch_in_ten_failing_fails(self):
+        a = full_run(os.path.join(self.tmp, "a"), self.rng, n=30)
+        b = full_run(os.path.join(self.tmp, "b"), self.rng, n=27, cvrun_errors=3)
+        r = compare(a, b)
+        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
+        self.assertIn("3 of 30 repetitions errored (10.0% > 1%)", r.stdout)
+
+    def test_harness_overhead_above_1pct_fails(self):
+        a = full_run(os.path.join(self.tmp, "a"), self.rng)
+        b = full_run(os.path.join(self.tmp, "b"), self.rng, null_fraction=0.02)
+        r = compare(a, b)
+        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
+        self.assertIn("TOO HIGH", r.stdout)
+        self.assertIn("RULE BROKEN: harness overhead", r.stdout)
+        c = full_run(os.path.join(self.tmp, "c"), self.rng, null_fraction=0.002)
+        r = compare(a, c)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertRegex(r.stdout, r"Harness overhead: .* = 0\.\d+% of native's .*: ok")
+
+    def test_required_figures_missing_fail(self):
+        a = full_run(os.path.join(self.tmp, "a"), self.rng)
+        b = full_run(os.path.join(self.tmp, "b"), self.rng, throughput=False)
+        self.assertEqual(compare(a, b).returncode, 0, "without --require, a startup-only A/B is fine")
+        r = compare(a, b, "--require")
+        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
+        self.assertIn("throughput:cvrun/native:int_ops_per_s", r.stdout)
+        self.assertIn("NOT MEASURED in NEW", r.stdout)
+        os.remove(os.path.join(b, "startup.json"))
+        write_run(b, synthetic_run(self.rng))  # no null: the harness figure is missing
+        write_run(b, throughput_run(self.rng), suite="throughput")
+        r = compare(a, b, "--require")
+        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
+        self.assertIn("harness overhead: not measured", r.stdout)
+
+    def test_missing_peer_skips_only_its_gates(self):
+        a = full_run(os.path.join(self.tmp, "a"), self.rng)
+        run = synthetic_run(self.rng)
+        del run["crun"]
+        b = write_run(os.path.join(self.tmp, "b"), run)
+        full = full_run(os.path.join(self.tmp, "full"), self.rng)
+        shutil.copy(os.path.join(full, "throughput.json"), b)
+        with open(os.path.join(full, "startup.json")) as f:
+            doc = json.load(f)
+        with open(os.path.join(b, "startup.json"), "w") as f:  # keep null, drop crun
+            doc["benchmarks"] = [x for x in doc["benchmarks"] if "/crun" not in x["run_name"]]
+            json.dump(doc, f)
+        r = compare(a, b, "--require")
+        self.assertEqual(r.returncode, 3, "crun missing without --unavailable is a failure\n" + r.stdout)
+        r = compare(a, b, "--require", "--unavailable", "crun")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("SKIPPED: crun not installed on this host", r.stdout)
+        r = compare(a, b, "--require", "--unavailable", "crun", "--inject-slowdown", "cvrun=1.25")
+        self.assertEqual(r.returncode, 1, "the throughput gates still catch a cvrun slowdown\n" + r.stdout)
+        self.assertRegex(r.stdout, r"throughput/cvrun/mode:cpu / native/mode:cpu \[1/int_ops_per_s\] .* REGRESSION")
+
+    def test_teardown_regression_alone_fails(self):
+        a = full_run(os.path.join(self.tmp, "a"), self.rng)
+        b = full_run(os.path.join(self.tmp, "b"), self.rng)
+        path = os.path.join(b, "startup.json")
+        with open(path) as f:
+            doc = json.load(f)
+        for x in doc["benchmarks"]:
+            if x["run_name"] == "startup/cvrun":
+                x["teardown_ms"] *= 1.4
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        r = compare(a, b, "--require")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertRegex(r.stdout, r"startup/cvrun / crun \[teardown_ms\] .* REGRESSION")
+        self.assertRegex(r.stdout, r"startup/cvrun / crun \[real_time\] .* no significant change")
+
+    def test_throughput_regression_fails(self):
+        a = full_run(os.path.join(self.tmp, "a"), self.rng)
+        b = full_run(os.path.join(self.tmp, "b"), self.rng)
+        write_run(b, throughput_run(self.rng, cvrun_speed=0.7), suite="throughput")
+        r = compare(a, b, "--require")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertRegex(r.stdout, r"throughput/cvrun/mode:mem / native/mode:mem \[1/triad_gb_per_s\] .* REGRESSION")
+
+    def test_a_figure_the_baseline_lacks_is_said_not_passed_silently(self):
+        a = full_run(os.path.join(self.tmp, "a"), self.rng, throughput=False)
+        b = full_run(os.path.join(self.tmp, "b"), self.rng)
+        r = compare(a, b, "--require")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("NOT IN BASELINE", r.stdout)
+        self.assertIn("NOT gated: the baseline lacks them (re-record)", r.stderr)
 
     def test_google_benchmark_suffixes_and_vm_dims(self):
         run = synthetic_run(self.rng, n=30)
@@ -169,12 +309,13 @@ class EdgeCases(unittest.TestCase):
         r = compare(RUN_A, RUN_B, "--inject-slowdown", "cvrun")
         self.assertNotEqual(r.returncode, 0)
 
-    def test_too_few_samples_never_fail(self):
+    def test_too_few_samples_fail(self):
         a = write_run(os.path.join(self.tmp, "a"), {"cvrun": [10, 11, 12], "crun": [20, 21, 22]})
-        b = write_run(os.path.join(self.tmp, "b"), {"cvrun": [30, 31, 32], "crun": [20, 21, 22]})
+        b = write_run(os.path.join(self.tmp, "b"), {"cvrun": [10, 11, 12], "crun": [20, 21, 22]})
         r = compare(a, b)
-        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
         self.assertIn("too few samples", r.stdout)
+        self.assertIn("RULE BROKEN", r.stdout)
 
 
 class Power(unittest.TestCase):
@@ -200,22 +341,31 @@ class Power(unittest.TestCase):
 
 
 class CheckRegressionWiring(unittest.TestCase):
-    """scripts/check-regression with a stand-in cvbench that 'measures' a fixture run."""
+    """scripts/check-regression with a stand-in cvbench that 'measures' fixture runs: each of its
+    ways to fail, and the one way to skip (a peer's binary missing)."""
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp()
+        rng = random.Random(11)
+        self.base = full_run(os.path.join(self.tmp, "base"), rng, startup_from=RUN_A)
+        self.new = full_run(os.path.join(self.tmp, "new"), rng, startup_from=RUN_B)
         self.fake = os.path.join(self.tmp, "cvbench")
+        self.stand_in()
+
+    def stand_in(self, before="", fixture=None):
+        """A cvbench that copies FIXTURE/<suite>.json into --out; `before` runs first (sh)."""
         with open(self.fake, "w") as f:
-            f.write("#!/bin/sh\n# stand-in: copy the fixture run into --out\n"
-                    "while [ $# -gt 0 ]; do [ \"$1\" = --out ] && out=$2; shift; done\n"
-                    f"mkdir -p \"$out\" && cp {RUN_B}/startup.json \"$out/\"\n")
+            f.write("#!/bin/sh\n# stand-in for cvbench run\n"
+                    "for a in \"$@\"; do case \"$prev\" in --out) out=$a;; --suite) suite=$a;; "
+                    "--launchers) ls=$a;; esac; prev=$a; done\n" + before +
+                    f"mkdir -p \"$out\" && cp {fixture or self.new}/$suite.json \"$out/\"\n")
         os.chmod(self.fake, os.stat(self.fake).st_mode | stat.S_IXUSR)
 
     def tearDown(self):
         shutil.rmtree(self.tmp)
 
     def check(self, **env):
-        e = dict(os.environ, CVB_CVBENCH=self.fake, CVB_BASELINE=RUN_A,
+        e = dict(os.environ, CVB_CVBENCH=self.fake, CVB_BASELINE=self.base,
                  CVB_SMOKE_OUT=os.path.join(self.tmp, "smoke"))
         e.pop("CVB_INJECT_SLOWDOWN", None)
         e.update(env)
@@ -226,18 +376,48 @@ class CheckRegressionWiring(unittest.TestCase):
         r = self.check()
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("power check: a 25% cvrun slowdown injected into this run is caught", r.stderr)
+        self.assertIn("Harness overhead", r.stdout)
+        self.assertRegex(r.stdout, r"throughput/cvrun/mode:cpu / native/mode:cpu .* no significant change")
 
     def test_injected_slowdown_fails_after_confirmation(self):
         r = self.check(CVB_INJECT_SLOWDOWN="cvrun=1.25")
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn("regression confirmed by two sweeps", r.stderr)
 
-    def test_launcher_missing_here_skips(self):
-        with open(self.fake, "w") as f:
-            f.write("#!/bin/sh\necho 'cvbench: launcher crun: binary not found' >&2\nexit 2\n")
+    def test_missing_peer_skips_its_gates_only(self):
+        self.stand_in(before='case "$ls" in *crun*) echo "cvbench: launcher crun: runtime binary '
+                             '\'crun\' not found" >&2; echo "cvbench: unavailable-launcher: crun" >&2; exit 3;; esac\n')
         r = self.check()
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        self.assertIn("SKIPPED: a launcher of the smoke sweep", r.stderr)
+        self.assertIn("SKIPPED: peer crun is not installed on this host", r.stderr)
+        self.assertIn("SKIPPED: crun not installed on this host", r.stdout)
+        self.assertRegex(r.stdout, r"throughput/cvrun/mode:mem / native/mode:mem .* no significant change")
+
+    def test_missing_cvrun_fails(self):
+        self.stand_in(before='echo "cvbench: launcher cvrun: runtime binary \'/x/cvrun\' not found" >&2\n'
+                             'echo "cvbench: unavailable-launcher: cvrun" >&2; exit 3\n')
+        r = self.check()
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("FAILED: cvrun is not installed, and it is not a peer", r.stderr)
+        self.assertNotIn("SKIPPED", r.stderr)
+
+    def test_image_or_prepare_failure_fails(self):
+        for msg in ("cvbench: image: workload binary /x/cvb-workload: No such file or directory",
+                    "cvbench: launcher cvrun: prepare: cannot make the bundle"):
+            self.stand_in(before=f'echo "{msg}" >&2; exit 2\n')
+            r = self.check()
+            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+            self.assertIn(msg, r.stderr)
+            self.assertIn("FAILED: the smoke run breaks the gate's rules or could not run", r.stderr)
+
+    def test_one_cvrun_launch_in_ten_failing_fails(self):
+        broken = full_run(os.path.join(self.tmp, "broken"), random.Random(3), startup_from=RUN_B,
+                          cvrun_errors=33)
+        self.stand_in(before="", fixture=broken)
+        r = self.check()
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("repetitions errored", r.stdout)
+        self.assertNotIn("confirming", r.stderr, "a broken rule is not noise: no second sweep")
 
     def test_no_baseline_skips(self):
         r = self.check(CVB_BASELINE=os.path.join(self.tmp, "nothing"))
