@@ -38,6 +38,7 @@ std::map<std::string, std::function<std::unique_ptr<Suite>()>> SuiteFactories() 
       {"density", MakeDensitySuite},
       {"scaleout", MakeScaleoutSuite},
       {"throughput", MakeThroughputSuite},
+      {"isolation", MakeIsolationSuite},
   };
 }
 

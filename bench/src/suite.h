@@ -63,5 +63,6 @@ std::map<std::string, std::function<std::unique_ptr<Suite>()>> SuiteFactories();
 std::unique_ptr<Suite> MakeStartupSuite();
 std::unique_ptr<Suite> MakeDensitySuite();
 std::unique_ptr<Suite> MakeScaleoutSuite();
+std::unique_ptr<Suite> MakeIsolationSuite();
 
 }  // namespace cvb::bench

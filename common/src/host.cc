@@ -64,4 +64,11 @@ uint64_t TotalMemoryBytes() {
   return v ? *v : 0;
 }
 
+std::string UnameHash() {
+  struct utsname u {};
+  if (::uname(&u) != 0) return "";
+  return ContentHash(std::string(u.sysname) + "\n" + u.release + "\n" + u.version + "\n" +
+                     u.machine);
+}
+
 }  // namespace cvb

@@ -1,7 +1,9 @@
 #include "cvb/common/proc.h"
 
 #include <dirent.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <sstream>
 
@@ -117,6 +119,85 @@ Result<pid_t> ParentPid(pid_t pid) {
 Result<std::string> ProcessName(pid_t pid) {
   CVB_ASSIGN_OR_RETURN(auto st, ReadStat(pid));
   return st.first;
+}
+
+std::string StatusField(const std::string& status_text, const std::string& key) {
+  std::istringstream in(status_text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.size() > key.size() && line.compare(0, key.size(), key) == 0 &&
+        line[key.size()] == ':')
+      return Trim(line.substr(key.size() + 1));
+  }
+  return "";
+}
+
+bool HasCapability(const std::string& hex_mask, int cap) {
+  if (hex_mask.empty() || cap < 0 || cap > 63) return false;
+  uint64_t m = std::strtoull(hex_mask.c_str(), nullptr, 16);
+  return (m >> cap) & 1u;
+}
+
+int CountCapabilities(const std::string& hex_mask) {
+  if (hex_mask.empty()) return 0;
+  return __builtin_popcountll(std::strtoull(hex_mask.c_str(), nullptr, 16));
+}
+
+std::vector<std::pair<int, std::string>> OpenFds(const std::string& who) {
+  std::vector<std::pair<int, std::string>> out;
+  std::string dir = "/proc/" + who + "/fd";
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return out;
+  int self = who == "self" ? ::dirfd(d) : -1;
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    int fd = std::atoi(e->d_name);
+    if (fd == self) continue;
+    char target[4096];
+    ssize_t n = ::readlink((dir + "/" + e->d_name).c_str(), target, sizeof target - 1);
+    out.emplace_back(fd, std::string(target, n > 0 ? static_cast<size_t>(n) : 0));
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<pid_t> VisiblePids() {
+  std::vector<pid_t> out;
+  DIR* d = ::opendir("/proc");
+  if (!d) return out;
+  while (dirent* e = ::readdir(d)) {
+    char* end = nullptr;
+    long p = std::strtol(e->d_name, &end, 10);
+    if (p > 0 && end && *end == 0) out.push_back(static_cast<pid_t>(p));
+  }
+  ::closedir(d);
+  return out;
+}
+
+std::vector<std::string> ParseNetDevNames(const std::string& proc_net_dev) {
+  // Two header lines, then "  name: counters...".
+  std::vector<std::string> out;
+  std::istringstream in(proc_net_dev);
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string name = Trim(line.substr(0, colon));
+    if (!name.empty() && name.find('|') == std::string::npos) out.push_back(name);
+  }
+  return out;
+}
+
+bool CmdlineHasArg(const std::string& cmdline, const std::string& arg) {
+  size_t start = 0;
+  while (start < cmdline.size()) {
+    size_t end = cmdline.find('\0', start);
+    if (end == std::string::npos) end = cmdline.size();
+    if (cmdline.compare(start, end - start, arg) == 0) return true;
+    start = end + 1;
+  }
+  return false;
 }
 
 }  // namespace cvb

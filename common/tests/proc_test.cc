@@ -1,5 +1,6 @@
 #include "cvb/common/proc.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -60,6 +61,49 @@ TEST(ProcessTreeTest, IncludesGrandchildren) {
   EXPECT_EQ(ParentPid(tree[1]).value_or(-1), child->pid());
   EXPECT_EQ(ProcessName(tree[1]).value_or_empty(), "sleep");
   ::kill(tree[1], SIGKILL);
+}
+
+TEST(ProcViewTest, StatusFieldCapabilitiesAndSeccomp) {
+  std::string status = "Name:\tsh\nCapEff:\t0000000020000420\nCapBnd:\t000001ffffffffff\nSeccomp:\t2\n";
+  EXPECT_EQ(StatusField(status, "CapEff"), "0000000020000420");
+  EXPECT_EQ(StatusField(status, "Seccomp"), "2");
+  EXPECT_EQ(StatusField(status, "Seccomp_filters"), "");  // absent, and no prefix match
+  EXPECT_EQ(StatusField(status, "Cap"), "");
+  // CAP_KILL (5), CAP_NET_BIND_SERVICE (10), CAP_AUDIT_WRITE (29); not CAP_SYS_ADMIN (21).
+  EXPECT_TRUE(HasCapability("0000000020000420", 5));
+  EXPECT_FALSE(HasCapability("0000000020000420", 21));
+  EXPECT_TRUE(HasCapability("000001ffffffffff", 21));
+  EXPECT_FALSE(HasCapability("", 21));
+  EXPECT_EQ(CountCapabilities("0000000020000420"), 3);
+  EXPECT_EQ(CountCapabilities("000001ffffffffff"), 41);
+}
+
+TEST(ProcViewTest, OpenFdsSeesAnInheritedFileAndNotItsOwnDirectory) {
+  int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  auto fds = OpenFds("self");
+  ::close(fd);
+  bool found = false;
+  for (const auto& [n, target] : fds) {
+    if (n == fd) found = target == "/dev/null";
+    EXPECT_FALSE(target.size() > 3 && target.compare(target.size() - 3, 3, "/fd") == 0)
+        << "its own /proc/self/fd directory: fd " << n << " " << target;
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST(ProcViewTest, NetDevNamesAndCmdlineArgs) {
+  std::string dev =
+      "Inter-|   Receive                            |  Transmit\n"
+      " face |bytes    packets errs drop fifo frame|bytes\n"
+      "    lo:  1234 5 0 0 0 0 0\n"
+      "cvbi12345678h: 0 0 0 0 0 0 0\n";
+  EXPECT_EQ(ParseNetDevNames(dev), (std::vector<std::string>{"lo", "cvbi12345678h"}));
+  std::string cmd("cvb-workload\0idle\0cvb-iso-proc-abc\0", 35);
+  EXPECT_TRUE(CmdlineHasArg(cmd, "cvb-iso-proc-abc"));
+  EXPECT_FALSE(CmdlineHasArg(cmd, "cvb-iso-proc-ab"));  // exact element only
+  EXPECT_FALSE(CmdlineHasArg(std::string("x\0--process=cvb-iso-proc-abc\0", 29), "cvb-iso-proc-abc"));
+  EXPECT_FALSE(VisiblePids().empty());
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "cvb/common/clock.h"
 #include "cvb/workload/protocol.h"
+#include "isolation_probe.h"
 
 namespace cvb::workload {
 
@@ -72,6 +73,11 @@ const ModeEntry kModes[] = {
      "  net [--port=5201 --seconds=60]\n"
      "                        TCP server for the host's stream and request/response client\n"
      "                        (protocol.h); exits on QUIT or after SECONDS\n"},
+    {"isolation", ModeIsolation,
+     "  isolation [--file=P --token=T --fd=P --process=A --iface=N --port=N --hostname=H\n"
+     "             --device=MAJ:MIN --boot-id=U]\n"
+     "                        what the instance sees and may do of the host, one RESULT line\n"
+     "                        per check (cvb/workload/isolation.h)\n"},
 };
 
 }  // namespace

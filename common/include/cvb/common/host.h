@@ -17,5 +17,9 @@ std::string CpuModel();       // "model name" of /proc/cpuinfo
 int OnlineCpus();
 std::string HostName();
 uint64_t TotalMemoryBytes();
+// ContentHash of uname's sysname, release, version and machine: one plain token that matches on
+// the same kernel and differs between kernels (a VM's, gVisor's Sentry); the isolation probe's
+// kernel check where boot_id is not readable.
+std::string UnameHash();
 
 }  // namespace cvb

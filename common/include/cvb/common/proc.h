@@ -45,4 +45,22 @@ std::vector<pid_t> ProcessTree(pid_t pid);
 Result<pid_t> ParentPid(pid_t pid);
 Result<std::string> ProcessName(pid_t pid);
 
+// What a process can see and hold, read the same way from the host (about another pid) and from
+// inside an instance (about itself: pass "self"), so that both sides agree on the reading.
+// The value of "Key:" in the text of /proc/PID/status (for example CapEff, Seccomp,
+// NoNewPrivs), trimmed; "" when the field is absent (a kernel without it).
+std::string StatusField(const std::string& status_text, const std::string& key);
+// Capabilities in a CapEff/CapBnd hex mask: whether bit `cap` is set, and how many are.
+bool HasCapability(const std::string& hex_mask, int cap);
+int CountCapabilities(const std::string& hex_mask);
+// Open fds of /proc/<who>/fd with the targets they point at (readlink), ascending; the reader's
+// own directory fd is left out when who is "self".
+std::vector<std::pair<int, std::string>> OpenFds(const std::string& who);
+// Numeric entries of /proc: the processes visible from here.
+std::vector<pid_t> VisiblePids();
+// Interface names from the text of /proc/net/dev.
+std::vector<std::string> ParseNetDevNames(const std::string& proc_net_dev);
+// Whether one argv element of a NUL-separated /proc/PID/cmdline equals arg exactly.
+bool CmdlineHasArg(const std::string& cmdline, const std::string& arg);
+
 }  // namespace cvb

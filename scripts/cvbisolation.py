@@ -1,0 +1,163 @@
+"""Claim 2 ("isolated from the host unless configured otherwise") from the isolation suite.
+
+isolation.json has one entry per launcher (isolation/<launcher>[/kernel:<p>]) whose counters are
+the probe's checks (workload/include/cvb/workload/isolation.h): 1 = the host's marker is visible
+or the action is allowed from inside, 0 = isolated or denied, -1 = not tested there.
+
+claim2_verdict(run_suites) -> (verdict, rule, numbers) is self-contained: the report prints the
+rule beside the verdict, and numbers holds every reading the verdict used.
+"""
+import cvbresults as R
+
+# (check, kind, what 1 means); kinds: host (a marker on the host or its identity), privilege (an
+# action on the kernel the instance runs on), kernel (whether that kernel is the host's).
+CHECKS = [
+    ("host_process", "host", "a marker process of the host is visible"),
+    ("host_hostname", "host", "the hostname is the host's"),
+    ("host_interface", "host", "a marker interface of the host is visible"),
+    ("host_fd", "host", "an fd the harness left open arrived"),
+    ("host_file", "host", "a marker file in the host's /tmp is readable"),
+    ("host_port", "host", "a port on the host's 127.0.0.1 accepts"),
+    ("proc_sys_write", "privilege", "/proc/sys/kernel/hostname opens for writing"),
+    ("sys_write", "privilege", "a /sys attribute opens for writing"),
+    ("cap_sys_admin", "privilege", "CAP_SYS_ADMIN is effective"),
+    ("no_seccomp", "privilege", "no seccomp filter"),
+    ("device_open", "privilege", "a host char device opens (existing node or mknod)"),
+    ("mount_tmpfs", "privilege", "a new tmpfs mounts"),
+    ("host_kernel", "kernel", "the kernel is the host's (same boot_id)"),
+]
+FIGURES = ["processes_visible", "fds_above_2", "interfaces_visible", "cap_eff_count",
+           "host_port_accepted"]
+
+RULE = ("Per launcher, a check counts when the native control (the probe as a host process) reads "
+        "1 on it, which shows the check can see the host; a check native does not read as 1 is "
+        "broken here and counts for no launcher. Host checks always count; privilege checks count "
+        "only where the instance runs on the host's kernel (host_kernel 1, or unknown), since on "
+        "its own kernel (a VM, gVisor's Sentry) the action reaches that kernel, not the host. "
+        "Isolated: every counted check reads 0. Not isolated: any counted check reads 1. "
+        "Inconclusive: a counted check was not tested (-1), varied between repetitions, or "
+        "native did not run.")
+
+
+def readings(suites):
+    """{launcher label: {check or figure: value}} from isolation.json; mixed repetitions -> 'mixed'."""
+    if "isolation" not in suites:
+        return {}
+    _, iterations, _ = suites["isolation"]
+    out = {}
+    for key, entries in R.by_name(iterations).items():
+        row = {}
+        for name in [c for c, _, _ in CHECKS] + FIGURES:
+            vals = {e[name] for e in entries if isinstance(e.get(name), (int, float))}
+            if not vals:
+                continue
+            row[name] = vals.pop() if len(vals) == 1 else "mixed"
+        row["_label"] = entries[-1].get("label", "")
+        row["_repetitions"] = len(entries)
+        out[R.launcher_of(key)] = row
+    return out
+
+
+def launcher_verdict(row, control):
+    """(verdict, counted checks, visible checks, untested checks) of one launcher."""
+    shares_kernel = row.get("host_kernel") != 0
+    counted, visible, untested = [], [], []
+    for check, kind, _ in CHECKS:
+        if kind == "kernel" or control.get(check) != 1:
+            continue
+        if kind == "privilege" and not shares_kernel:
+            continue
+        counted.append(check)
+        v = row.get(check)
+        if v == 1:
+            visible.append(check)
+        elif v != 0:
+            untested.append(check)
+    if visible:
+        verdict = "not isolated"
+    elif untested or not counted:
+        verdict = "inconclusive"
+    else:
+        verdict = "isolated"
+    return verdict, counted, visible, untested
+
+
+def claim2_verdict(suites):
+    """(verdict, rule, numbers): numbers = {'readings': ..., 'launchers': {label: {...}},
+    'broken_checks': [...]} with every figure the verdict rests on."""
+    rows = readings(suites)
+    numbers = {"readings": rows, "launchers": {}, "broken_checks": []}
+    if not rows:
+        return "Not tested (the isolation suite did not run)", RULE, numbers
+    control = rows.get("native")
+    if control is None:
+        return "Inconclusive (no native control in this run)", RULE, numbers
+    numbers["broken_checks"] = [c for c, kind, _ in CHECKS if kind != "kernel" and control.get(c) != 1]
+    held, failed, unsure = [], [], []
+    for label, row in rows.items():
+        if label == "native":
+            continue
+        verdict, counted, visible, untested = launcher_verdict(row, control)
+        numbers["launchers"][label] = {"verdict": verdict, "counted": counted, "visible": visible,
+                                       "untested": untested,
+                                       "own_kernel": row.get("host_kernel") == 0}
+        if verdict == "isolated":
+            held.append(label)
+        elif verdict == "not isolated":
+            failed.append(f"{label} ({', '.join(visible)})")
+        else:
+            unsure.append(f"{label} ({', '.join(untested) or 'no counted check'})")
+    if not (held or failed or unsure):
+        return "Not tested (only the native control ran)", RULE, numbers
+    parts = []
+    if held:
+        parts.append("isolated: " + ", ".join(held))
+    if failed:
+        parts.append("not isolated: " + "; ".join(failed))
+    if unsure:
+        parts.append("inconclusive: " + "; ".join(unsure))
+    head = ("Holds" if held and not failed and not unsure else
+            "Does not hold" if failed and not held else
+            "Inconclusive" if unsure and not held and not failed else "Partly")
+    broken = numbers["broken_checks"]
+    tail = f" (checks native did not read as visible, hence not counted: {', '.join(broken)})" if broken else ""
+    return f"{head} — " + "; ".join(parts) + tail, RULE, numbers
+
+
+def _cell(v, kind, own_kernel):
+    if v is None:
+        return "n/a"
+    if v == "mixed":
+        return "mixed"
+    text = {1: "1", 0: "0", -1: "not tested"}.get(int(v), str(v)) if kind else f"{v:g}"
+    if kind == "privilege" and own_kernel and v in (0, 1):
+        text += " (own kernel)"
+    return text
+
+
+def table(suites):
+    """Markdown: the checks as rows, one column per launcher (native first)."""
+    rows = readings(suites)
+    if not rows:
+        return "The `isolation` suite did not run (no `isolation.json`).\n"
+    labels = sorted(rows, key=lambda l: (l != "native", l))
+    own = {l: rows[l].get("host_kernel") == 0 for l in labels}
+    control = rows.get("native", {})
+    out = ["| check (1 = visible/allowed, 0 = isolated/denied) | " + " | ".join(labels) + " |",
+           "|---|" + "---|" * len(labels)]
+    for check, kind, what in CHECKS:
+        note = "" if kind == "kernel" or control.get(check) == 1 else " — native not 1: not counted"
+        out.append(f"| `{check}`: {what}{note} | " +
+                   " | ".join(_cell(rows[l].get(check), kind, own[l]) for l in labels) + " |")
+    for fig in FIGURES:
+        out.append(f"| {fig} | " + " | ".join(_cell(rows[l].get(fig), None, False) for l in labels) + " |")
+    verdict, _, numbers = claim2_verdict(suites)
+    out.append("| **verdict** | " + " | ".join(
+        "control" if l == "native" else numbers["launchers"].get(l, {}).get("verdict", "?")
+        for l in labels) + " |")
+    out.append("")
+    out.append("Why each reading (the probe's own words, from the entry's label):")
+    out.append("")
+    for l in labels:
+        out.append(f"- {l}: `{rows[l].get('_label', '')}`")
+    return "\n".join(out) + "\n"
