@@ -1,0 +1,195 @@
+"""scripts/report's verdicts (scripts/verdicts.py): each claim's rule on synthetic run directories
+that must come out as holds, does not hold, and inconclusive.
+
+Run: /usr/bin/python3 -m unittest discover -s scripts/tests   (ctest: scripts_test, label unit)
+"""
+import importlib.machinery
+import importlib.util
+import json
+import math
+import os
+import random
+import shutil
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SCRIPTS = os.path.join(os.path.dirname(os.path.dirname(HERE)), "scripts")
+sys.path.insert(0, SCRIPTS)
+import verdicts as V  # noqa: E402
+
+
+def load_report():
+    loader = importlib.machinery.SourceFileLoader("cvb_report", os.path.join(SCRIPTS, "report"))
+    spec = importlib.util.spec_from_loader("cvb_report", loader)
+    mod = importlib.util.module_from_spec(spec)
+    loader.exec_module(mod)
+    return mod
+
+
+REPORT = load_report()
+
+
+def write_suite(run_dir, suite, entries, errors=(), image_hash="abc123"):
+    """entries: {entry name without suite: [dict of fields per repetition]}; errors: names."""
+    os.makedirs(run_dir, exist_ok=True)
+    benchmarks = []
+    for name, reps in entries.items():
+        for i, fields in enumerate(reps):
+            benchmarks.append({"name": f"{suite}/{name}", "run_name": f"{suite}/{name}",
+                               "run_type": "iteration", "repetition_index": i, "real_time": 1.0,
+                               **fields})
+    for name in errors:
+        benchmarks.append({"name": f"{suite}/{name}", "run_name": f"{suite}/{name}",
+                           "run_type": "iteration", "error_occurred": True,
+                           "error_message": f"{name} cannot run this here", "real_time": 0})
+    with open(os.path.join(run_dir, f"{suite}.json"), "w") as f:
+        json.dump({"context": {"image_hash": image_hash, "accelerator": "tcg: test"},
+                   "benchmarks": benchmarks}, f)
+
+
+def noisy(rng, base, rel, n):
+    return [base * math.exp(rng.gauss(0, rel)) for _ in range(n)]
+
+
+class Verdicts(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp()
+        self.rng = random.Random(5)
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def run_dir(self, name):
+        return os.path.join(self.tmp, name)
+
+    def verdict(self, fn, run_dir):
+        return fn(REPORT.Run(run_dir))
+
+    # claim 3: runs like a native process
+    def throughput(self, name, ratio, rel=0.01, n=10):
+        d = self.run_dir(name)
+        cpu = lambda base: [{"int_ops_per_s": a, "fp_ops_per_s": b}  # noqa: E731
+                            for a, b in zip(noisy(self.rng, base, rel, n), noisy(self.rng, base, rel, n))]
+        write_suite(d, "throughput", {"native/mode:cpu": cpu(1e9), "cvrun/mode:cpu": cpu(1e9 * ratio)})
+        return d
+
+    def test_native_like_holds(self):
+        v = self.verdict(REPORT.claim_native, self.throughput("a", 1.0))
+        self.assertEqual(v.outcome, V.HOLDS, v.numbers + v.detail)
+        self.assertIn("within 0.9-1.1", v.rule)
+        self.assertRegex(v.detail, r"\| cvrun \| cpu \| int_ops_per_s \| [\d.]+ \[0\.9\d*, 1\.0\d*\] \| 10 / 10 \| Holds")
+
+    def test_native_like_does_not_hold(self):
+        v = self.verdict(REPORT.claim_native, self.throughput("b", 0.7))
+        self.assertEqual(v.outcome, V.DOES_NOT_HOLD, v.numbers + v.detail)
+
+    def test_native_like_inconclusive_when_wide_or_few(self):
+        v = self.verdict(REPORT.claim_native, self.throughput("c", 0.92, rel=0.15))
+        self.assertEqual(v.outcome, V.INCONCLUSIVE, v.numbers + v.detail)
+        v = self.verdict(REPORT.claim_native, self.throughput("d", 1.0, n=2))
+        self.assertEqual(v.outcome, V.INCONCLUSIVE, "2 samples are not an interval: " + v.detail)
+
+    def test_native_like_not_tested_without_throughput(self):
+        d = self.run_dir("e")
+        write_suite(d, "startup", {"cvrun": [{"ready_ms": 30.0}] * 5})
+        self.assertEqual(self.verdict(REPORT.claim_native, d).outcome, V.NOT_TESTED)
+
+    # claim 4: VMs are resource intensive
+    def startup(self, name, vm_ms, rel=0.05, n=10):
+        d = self.run_dir(name)
+        write_suite(d, "startup", {
+            "cvrun": [{"ready_ms": x} for x in noisy(self.rng, 30.0, rel, n)],
+            "crun": [{"ready_ms": x} for x in noisy(self.rng, 45.0, rel, n)],
+            "qemu/kernel:minimal": [{"ready_ms": x} for x in noisy(self.rng, vm_ms, rel, n)]})
+        return d
+
+    def test_vm_cost_holds(self):
+        v = self.verdict(REPORT.claim_vm_cost, self.startup("a", 800.0))
+        self.assertEqual(v.outcome, V.HOLDS, v.numbers)
+        self.assertIn("leanest VM qemu (minimal)", v.numbers)
+        self.assertIn("above 2x", v.rule)
+
+    def test_vm_cost_does_not_hold(self):
+        v = self.verdict(REPORT.claim_vm_cost, self.startup("b", 36.0))
+        self.assertEqual(v.outcome, V.DOES_NOT_HOLD, v.numbers)
+
+    def test_vm_cost_inconclusive(self):
+        v = self.verdict(REPORT.claim_vm_cost, self.startup("c", 60.0, rel=0.4))
+        self.assertEqual(v.outcome, V.INCONCLUSIVE, v.numbers)
+
+    def test_vm_cost_with_density_both_must_hold(self):
+        d = self.startup("d", 800.0)
+        dens = lambda mib: [{"instances_per_gib": 1024.0 / x} for x in noisy(self.rng, mib, 0.02, 5)]  # noqa: E731
+        write_suite(d, "density", {"cvrun/n:4": dens(1.0), "qemu/kernel:minimal/n:4": dens(1.5)})
+        v = self.verdict(REPORT.claim_vm_cost, d)
+        self.assertEqual(v.outcome, V.DOES_NOT_HOLD, "memory 1.5x < 2x: " + v.numbers)
+        self.assertIn("host memory per idle instance", v.numbers)
+
+    # claim 7: lightweight package
+    def inspect(self, name, bundle, kernel, initramfs):
+        d = self.run_dir(name)
+        write_suite(d, "startup", {"cvrun": [{"ready_ms": 30.0}] * 3})
+        with open(os.path.join(d, "image_inspect.json"), "w") as f:
+            json.dump({"hash": "abc123", "oci_bundle": {"rootfs_bytes": bundle, "workload_bytes": 1,
+                                                        "busybox_bytes": 1},
+                       "vm": {"minimal": {"kernel_bytes": kernel, "initramfs_bytes": initramfs}}}, f)
+        return d
+
+    def test_lightweight_holds_and_does_not(self):
+        v = self.verdict(REPORT.claim_lightweight, self.inspect("a", 5 << 20, 17 << 20, 5 << 20))
+        self.assertEqual(v.outcome, V.HOLDS, v.numbers)
+        self.assertIn("bundle / VM = 0.23", v.numbers)
+        v = self.verdict(REPORT.claim_lightweight, self.inspect("b", 50 << 20, 17 << 20, 5 << 20))
+        self.assertEqual(v.outcome, V.DOES_NOT_HOLD, v.numbers)
+        d = self.run_dir("c")
+        write_suite(d, "startup", {"cvrun": [{"ready_ms": 30.0}] * 3})
+        self.assertEqual(self.verdict(REPORT.claim_lightweight, d).outcome, V.NOT_TESTED)
+
+    # claim 8: runs anywhere
+    def test_runs_anywhere(self):
+        d = self.run_dir("a")
+        ok = [{"ready_ms": 30.0}] * 3
+        write_suite(d, "startup", {"cvrun": ok, "crun": ok, "runsc": ok})
+        write_suite(d, "throughput", {"cvrun/mode:cpu": ok, "crun/mode:cpu": ok, "runsc/mode:cpu": ok})
+        self.assertEqual(self.verdict(REPORT.claim_anywhere, d).outcome, V.HOLDS)
+        write_suite(d, "throughput", {"cvrun/mode:net": ok, "crun/mode:net": ok}, errors=["runsc/mode:net"])
+        v = self.verdict(REPORT.claim_anywhere, d)
+        self.assertEqual(v.outcome, V.PARTLY, v.numbers)
+        self.assertIn("failed: runsc (throughput/runsc/mode:net", v.numbers)
+        write_suite(d, "throughput", {"cvrun/mode:cpu": ok, "crun/mode:cpu": ok, "runsc/mode:cpu": ok},
+                    image_hash="other")
+        self.assertEqual(self.verdict(REPORT.claim_anywhere, d).outcome, V.DOES_NOT_HOLD,
+                         "a different image in one suite is not 'the same bundle'")
+
+    # the framework
+    def test_combinators(self):
+        H, N, I = V.HOLDS, V.DOES_NOT_HOLD, V.INCONCLUSIVE
+        self.assertEqual(V.within(0.95, 1.05, 0.9, 1.1), H)
+        self.assertEqual(V.within(0.5, 0.8, 0.9, 1.1), N)
+        self.assertEqual(V.within(0.85, 1.05, 0.9, 1.1), I)
+        self.assertEqual(V.above(2.5, 3, 2), H)
+        self.assertEqual(V.above(1, 1.5, 2), N)
+        self.assertEqual(V.above(1.5, 2.5, 2), I)
+        self.assertEqual(V.all_of([H, I]), I)
+        self.assertEqual(V.all_of([H, N, I]), N)
+        self.assertEqual(V.summary([H, N]), V.PARTLY)
+        self.assertEqual(V.summary([I, I]), I)
+        self.assertEqual(V.summary([H, H]), H)
+
+    def test_report_table_has_rule_and_numbers_for_every_claim(self):
+        d = self.throughput("t", 1.0)
+        write_suite(d, "startup", {"cvrun": [{"ready_ms": 30.0, "exit_ms": 31.0}] * 5})
+        run = REPORT.Run(d)
+        evaluated = V.evaluate(run)
+        self.assertGreaterEqual(len(evaluated), 8)
+        table = V.render_table(evaluated)
+        self.assertIn("| # | Claim | Verdict | Rule | Numbers in this run |", table)
+        for _, text, _, v in evaluated:
+            self.assertTrue(v.rule and v.numbers, text)
+            self.assertIn(v.outcome, (V.HOLDS, V.DOES_NOT_HOLD, V.PARTLY, V.INCONCLUSIVE, V.NOT_TESTED))
+
+
+if __name__ == "__main__":
+    unittest.main()

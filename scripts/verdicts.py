@@ -1,0 +1,187 @@
+"""Verdicts computed from a run's numbers, by rules printed beside them (scripts/report).
+
+A claim is a function run -> Verdict. A Verdict carries the outcome (HOLDS, DOES_NOT_HOLD, PARTLY,
+INCONCLUSIVE, NOT_TESTED), the rule that produced it in words, the numbers the rule was applied
+to, and the conditions. Register a claim with @claim(order, text, figures); scripts/report renders
+every registered claim, in order, in one table and one section each (render_table, render_section)
+— a claim's module only computes. Helpers here turn samples into intervals and intervals into
+outcomes, so every claim words its rule the same way:
+
+  within(lo, hi, 0.9, 1.1)  HOLDS when the 95% interval lies inside the band, DOES_NOT_HOLD when it
+                            lies wholly outside, INCONCLUSIVE when it straddles an edge
+  above(lo, hi, t)          HOLDS when the interval lies above t, DOES_NOT_HOLD when wholly
+                            below, INCONCLUSIVE otherwise
+  all_of(parts)             one rule made of parts: DOES_NOT_HOLD if one part does not hold,
+                            HOLDS if all hold, INCONCLUSIVE otherwise
+  summary(parts)            a claim over many cases: HOLDS if all hold, DOES_NOT_HOLD if all do
+                            not, INCONCLUSIVE if none is decided, PARTLY otherwise
+An interval needs at least MIN_SAMPLES samples on each side; with fewer the outcome is INCONCLUSIVE
+whatever the interval says (a bootstrap of 2 samples is not an interval).
+"""
+import math
+import zlib
+from dataclasses import dataclass, field
+
+import cvbresults as R
+
+HOLDS = "Holds"
+DOES_NOT_HOLD = "Does not hold"
+PARTLY = "Partly"
+INCONCLUSIVE = "Inconclusive"
+NOT_TESTED = "Not tested"
+BOOTSTRAP = 2000
+MIN_SAMPLES = 3
+
+
+@dataclass
+class Verdict:
+    outcome: str                 # one of the constants above
+    rule: str                    # how the outcome follows from the numbers, in words
+    numbers: str                 # the comparison measured in this run
+    tested_by: str = ""          # suites / files the numbers come from
+    conditions: str = ""         # what limits the reading (TCG, host, ...)
+    detail: str = ""             # a longer note or table for the claim's section (markdown)
+    data: dict = field(default_factory=dict)  # the numbers, machine-readable
+
+    def label(self):
+        return self.outcome
+
+
+CLAIMS = []  # [(order, text, function, figures)], filled by @claim
+
+
+def claim(order, text, figures=()):
+    """Register a claim function run -> Verdict (the order is the claim's number)."""
+    def register(fn):
+        CLAIMS[:] = [c for c in CLAIMS if c[0] != order] + [(order, text, fn, list(figures))]
+        CLAIMS.sort(key=lambda c: c[0])
+        return fn
+    return register
+
+
+def not_tested(why, tested_by="", conditions=""):
+    return Verdict(NOT_TESTED, "no comparison in this run, so no verdict", why, tested_by, conditions)
+
+
+# --- numbers to intervals ---------------------------------------------------------------------
+
+def bootstrap_ratio(num, den, seed_text="", trim=0.2):
+    """(point, lo, hi): typical(num) / typical(den) and its bootstrap 95% interval, resampling
+    both samples (typical = geometric mean of the middle 60%, cvbresults.typical)."""
+    import numpy as np
+    num = [v for v in num if v > 0]
+    den = [v for v in den if v > 0]
+    if not num or not den:
+        return float("nan"), float("nan"), float("nan")
+    point = R.typical(num, trim) / R.typical(den, trim)
+    rng = np.random.default_rng(zlib.crc32(seed_text.encode()))
+
+    def typicals(sample):
+        logs = np.log(np.asarray(sample, dtype=float))
+        n = len(logs)
+        draws = np.sort(logs[rng.integers(0, n, size=(BOOTSTRAP, n))], axis=1)
+        k = int(n * trim)
+        mid = draws[:, k:n - k] if n - 2 * k > 0 else draws
+        return np.exp(mid.mean(axis=1))
+
+    ratios = typicals(num) / typicals(den)
+    lo, hi = np.quantile(ratios, [0.025, 0.975])
+    return point, float(lo), float(hi)
+
+
+def within(lo, hi, low, high):
+    if math.isnan(lo) or math.isnan(hi):
+        return INCONCLUSIVE
+    if low <= lo and hi <= high:
+        return HOLDS
+    if hi < low or lo > high:
+        return DOES_NOT_HOLD
+    return INCONCLUSIVE
+
+
+def above(lo, hi, threshold):
+    if math.isnan(lo) or math.isnan(hi):
+        return INCONCLUSIVE
+    if lo > threshold:
+        return HOLDS
+    if hi < threshold:
+        return DOES_NOT_HOLD
+    return INCONCLUSIVE
+
+
+def all_of(outcomes):
+    outcomes = [o for o in outcomes if o != NOT_TESTED]
+    if not outcomes:
+        return NOT_TESTED
+    if DOES_NOT_HOLD in outcomes:
+        return DOES_NOT_HOLD
+    return HOLDS if all(o == HOLDS for o in outcomes) else INCONCLUSIVE
+
+
+def summary(outcomes):
+    outcomes = [o for o in outcomes if o != NOT_TESTED]
+    if not outcomes:
+        return NOT_TESTED
+    for o in (HOLDS, DOES_NOT_HOLD, INCONCLUSIVE):
+        if all(x == o for x in outcomes):
+            return o
+    if HOLDS not in outcomes and DOES_NOT_HOLD not in outcomes:
+        return INCONCLUSIVE
+    return PARTLY
+
+
+def ratio_test(num, den, seed_text, test, *bounds):
+    """(outcome, point, lo, hi): the bootstrap interval of typical(num)/typical(den) judged by
+    test (within or above) — INCONCLUSIVE when either side has fewer than MIN_SAMPLES samples."""
+    point, lo, hi = bootstrap_ratio(num, den, seed_text)
+    if min(len(num), len(den)) < MIN_SAMPLES:
+        return INCONCLUSIVE, point, lo, hi
+    return test(lo, hi, *bounds), point, lo, hi
+
+
+def fmt_interval(point, lo, hi, digits=3):
+    if any(math.isnan(x) for x in (point, lo, hi)):
+        return "n/a"
+    return f"{point:.{digits}g} [{lo:.{digits}g}, {hi:.{digits}g}]"
+
+
+# --- rendering (the one place the claim table is drawn) ---------------------------------------
+
+def _cell(s):
+    return str(s).replace("|", "\\|").replace("\n", " ")
+
+
+def evaluate(run):
+    """[(number, text, figures, Verdict)] for every registered claim; a claim that raises is
+    reported as not tested with the error, never hides the others."""
+    out = []
+    for i, (order, text, fn, figures) in enumerate(CLAIMS, start=1):
+        try:
+            v = fn(run)
+        except Exception as e:  # noqa: BLE001 - shown in the report
+            v = not_tested(f"report error: {type(e).__name__}: {e}")
+        out.append((i, text, figures, v))
+    return out
+
+
+def render_table(evaluated):
+    lines = ["| # | Claim | Verdict | Rule | Numbers in this run | Tested by | Conditions |",
+             "|---|---|---|---|---|---|---|"]
+    for i, text, _, v in evaluated:
+        lines.append(f"| {i} | {_cell(text)} | **{_cell(v.outcome)}** | {_cell(v.rule)} | "
+                     f"{_cell(v.numbers)} | {_cell(v.tested_by)} | {_cell(v.conditions)} |")
+    return "\n".join(lines)
+
+
+def render_section(i, text, v, charts, figures):
+    sec = [f"### {i}. {text}", "", f"**{v.outcome}.** Rule: {v.rule}", "", f"Numbers: {v.numbers}", ""]
+    if v.detail:
+        sec += [v.detail, ""]
+    if v.conditions:
+        sec += [f"Conditions: {v.conditions}", ""]
+    for f in figures:
+        if f in charts:
+            sec += [f"![{f[:-4]}]({f})", ""]
+        else:
+            sec += [f"_(no `{f}`: its suite did not run or had no data)_", ""]
+    return "\n".join(sec)
