@@ -105,11 +105,21 @@ class Verdicts(unittest.TestCase):
             "qemu/kernel:minimal": [{"ready_ms": x} for x in noisy(self.rng, vm_ms, rel, n)]})
         return d
 
+    def dens(self, mib):
+        return [{"instances_per_gib": 1024.0 / x} for x in noisy(self.rng, mib, 0.02, 5)]
+
     def test_vm_cost_holds(self):
-        v = self.verdict(REPORT.claim_vm_cost, self.startup("a", 800.0))
+        d = self.startup("a", 800.0)
+        write_suite(d, "density", {"cvrun/n:4": self.dens(1.0), "qemu/kernel:minimal/n:4": self.dens(80.0)})
+        v = self.verdict(REPORT.claim_vm_cost, d)
         self.assertEqual(v.outcome, V.HOLDS, v.numbers)
         self.assertIn("leanest VM qemu (minimal)", v.numbers)
         self.assertIn("above 2x", v.rule)
+
+    def test_vm_cost_cannot_hold_on_half_the_rule(self):
+        v = self.verdict(REPORT.claim_vm_cost, self.startup("h", 800.0))
+        self.assertEqual(v.outcome, V.INCONCLUSIVE, "memory not measured: " + v.numbers)
+        self.assertIn("host memory per idle instance: not measured", v.numbers)
 
     def test_vm_cost_does_not_hold(self):
         v = self.verdict(REPORT.claim_vm_cost, self.startup("b", 36.0))
@@ -121,8 +131,7 @@ class Verdicts(unittest.TestCase):
 
     def test_vm_cost_with_density_both_must_hold(self):
         d = self.startup("d", 800.0)
-        dens = lambda mib: [{"instances_per_gib": 1024.0 / x} for x in noisy(self.rng, mib, 0.02, 5)]  # noqa: E731
-        write_suite(d, "density", {"cvrun/n:4": dens(1.0), "qemu/kernel:minimal/n:4": dens(1.5)})
+        write_suite(d, "density", {"cvrun/n:4": self.dens(1.0), "qemu/kernel:minimal/n:4": self.dens(1.5)})
         v = self.verdict(REPORT.claim_vm_cost, d)
         self.assertEqual(v.outcome, V.DOES_NOT_HOLD, "memory 1.5x < 2x: " + v.numbers)
         self.assertIn("host memory per idle instance", v.numbers)
