@@ -3,24 +3,26 @@
 #include "child.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/capability.h>
 #include <linux/mount.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
+#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/mount.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <grp.h>
 
 #include "cvb/common/raw_log.h"
 
@@ -54,6 +56,10 @@ const char* ChildStepName(int32_t step) {
     case kStepCapabilities: return "capabilities";
     case kStepNoNewPrivileges: return "no_new_privs";
     case kStepConsole: return "console";
+    case kStepLoopback:
+      return "bring lo up";
+    case kStepStartHook:
+      return "startContainer hook";
     default: return "setup";
   }
 }
@@ -136,9 +142,11 @@ int MakeTarget(int root_fd, const char* rel, bool is_dir) {
   return parent;
 }
 
-int MountSetattr(int dfd, const char* path, unsigned flags, uint64_t attr_set) {
+int MountSetattr(int dfd, const char* path, unsigned flags, uint64_t attr_set,
+                 uint64_t attr_clr = 0) {
   mount_attr attr{};
   attr.attr_set = attr_set;
+  attr.attr_clr = attr_clr;
   return static_cast<int>(syscall(SYS_mount_setattr, dfd, path, flags, &attr, sizeof attr));
 }
 
@@ -148,19 +156,31 @@ void DoMounts(const ChildPlan& plan, int root_fd) {
     const ChildMount& m = plan.mounts[i];
     int fd = MakeTarget(root_fd, m.dest_rel, m.bind ? m.source_is_dir : true);
     if (fd < 0) Fail(plan, kStepMountTarget, errno, i);
+    bool host_sysfs = false;
     if (::mount(m.source, FdPath(path, fd), m.fstype, m.flags, m.data) != 0) {
-      // sysfs cannot be mounted without owning the network namespace: bind the host's.
+      // sysfs cannot be mounted without owning the network namespace: bind the host's, made
+      // read-only (all of it, submounts too) below.
       if (!(errno == EPERM && m.fstype && strcmp(m.fstype, "sysfs") == 0) ||
           ::mount("/sys", path, nullptr, MS_BIND | MS_REC, nullptr) != 0)
         Fail(plan, kStepMount, errno, i);
+      host_sysfs = true;
     }
     ::close(fd);
-    if (m.attr_set || m.propagation) {
+    if (m.attr_set || m.attr_clr || m.rec_attr_set || m.rec_attr_clr || m.propagation ||
+        host_sysfs) {
       // Re-open: the fd above points below the new mount, this one at its root.
       int top = OpenInRoot(root_fd, m.dest_rel, 0);
       if (top < 0) Fail(plan, kStepMountTarget, errno, i);
-      if (m.attr_set &&
-          MountSetattr(top, "", AT_EMPTY_PATH | (m.recursive ? AT_RECURSIVE : 0), m.attr_set) != 0)
+      if ((m.attr_set || m.attr_clr) &&
+          MountSetattr(top, "", AT_EMPTY_PATH | (m.recursive ? AT_RECURSIVE : 0), m.attr_set,
+                       m.attr_clr) != 0)
+        Fail(plan, kStepMountAttr, errno, i);
+      if ((m.rec_attr_set || m.rec_attr_clr) &&
+          MountSetattr(top, "", AT_EMPTY_PATH | AT_RECURSIVE, m.rec_attr_set, m.rec_attr_clr) != 0)
+        Fail(plan, kStepMountAttr, errno, i);
+      if (host_sysfs && MountSetattr(top, "", AT_EMPTY_PATH | AT_RECURSIVE,
+                                     MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+                                         MOUNT_ATTR_NOEXEC) != 0)
         Fail(plan, kStepMountAttr, errno, i);
       if (m.propagation && ::mount(nullptr, FdPath(path, top), nullptr, m.propagation, nullptr) != 0)
         Fail(plan, kStepMountPropagation, errno, i);
@@ -175,21 +195,29 @@ void MakeDevices(const ChildPlan& plan, int root_fd) {
   char path[40];
   for (int i = 0; i < plan.n_devices; ++i) {
     const ChildDevice& d = plan.devices[i];
-    if (mknodat(dev, d.name, d.mode, d.dev) != 0) {
-      if (errno == EEXIST) continue;
+    // The node's directory is resolved (and made) inside the rootfs like a mount target: a
+    // symlink cannot send the node outside it.
+    bool top = strcmp(d.dir_rel, "dev") == 0;
+    int dir = top ? dev : MakeTarget(root_fd, d.dir_rel, /*is_dir=*/true);
+    if (dir < 0) Fail(plan, kStepDevices, errno, i);
+    if (mknodat(dir, d.name, d.mode, d.dev) != 0) {
+      if (errno == EEXIST) {
+        if (!top) ::close(dir);
+        continue;
+      }
       if (errno != EPERM) Fail(plan, kStepDevices, errno, i);
       // In a user namespace mknod is not allowed: bind the host's node.
-      int f = openat(dev, d.name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+      int f = openat(dir, d.name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
       if (f < 0) Fail(plan, kStepDevices, errno, i);
       ::close(f);
-      int target = openat(dev, d.name, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+      int target = openat(dir, d.name, O_PATH | O_CLOEXEC | O_NOFOLLOW);
       if (target < 0 || ::mount(d.host_path, FdPath(path, target), nullptr, MS_BIND, nullptr) != 0)
         Fail(plan, kStepDevices, errno, i);
       ::close(target);
-      continue;
-    }
-    if ((d.uid || d.gid) && fchownat(dev, d.name, d.uid, d.gid, AT_SYMLINK_NOFOLLOW) != 0)
+    } else if ((d.uid || d.gid) && fchownat(dir, d.name, d.uid, d.gid, AT_SYMLINK_NOFOLLOW) != 0) {
       Fail(plan, kStepDevices, errno, i);
+    }
+    if (!top) ::close(dir);
   }
   static const char* const kLinks[][2] = {{"/proc/self/fd", "fd"},
                                           {"/proc/self/fd/0", "stdin"},
@@ -292,8 +320,72 @@ void SetUserAndCapabilities(const ChildPlan& plan) {
 
 void ApplySeccomp(const ChildPlan& plan) {
   if (!plan.seccomp) return;
-  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, plan.seccomp) != 0)
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, plan.seccomp_flags, plan.seccomp) != 0)
     Fail(plan, kStepSeccomp, errno);
+}
+
+// A new network namespace has only lo, and it is down: bring it up, as runc and crun do.
+void LoopbackUp(const ChildPlan& plan) {
+  int sock = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) Fail(plan, kStepLoopback, errno);
+  ifreq ifr{};
+  memcpy(ifr.ifr_name, "lo", 3);
+  if (ioctl(sock, SIOCGIFFLAGS, &ifr) != 0) Fail(plan, kStepLoopback, errno);
+  ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+  if (ioctl(sock, SIOCSIFFLAGS, &ifr) != 0) Fail(plan, kStepLoopback, errno);
+  ::close(sock);
+}
+
+// The state JSON for startContainer hooks arrives with the commit message; static storage.
+char g_state[256 * 1024];
+size_t g_state_len = 0;
+
+// Runs the startContainer hooks in the container (after `start`, before exec), each with the
+// state on stdin. A failing hook stops the container: nothing of the user's process runs.
+void RunStartHooks(const ChildPlan& plan) {
+  for (int i = 0; i < plan.n_start_hooks; ++i) {
+    const ChildHook& h = plan.start_hooks[i];
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) goto fail;
+    {
+      pid_t pid = fork();
+      if (pid < 0) goto fail;
+      if (pid == 0) {
+        ::close(fds[1]);
+        if (dup2(fds[0], 0) < 0) _exit(126);
+        execve(h.path, h.argv, h.envp);
+        _exit(127);
+      }
+      ::close(fds[0]);
+      signal(SIGPIPE, SIG_IGN);
+      ssize_t n = ::write(fds[1], g_state, g_state_len);
+      (void)n;
+      ::close(fds[1]);
+      int status = 0;
+      int64_t deadline = h.timeout_s ? Now() + int64_t{h.timeout_s} * 1000000000 : 0;
+      for (;;) {
+        pid_t r = waitpid(pid, &status, deadline ? WNOHANG : 0);
+        if (r == pid) break;
+        if (r < 0 && errno != EINTR) goto fail;
+        if (deadline && Now() > deadline) {
+          ::kill(pid, SIGKILL);
+          waitpid(pid, &status, 0);
+          rawlog::Write2(2, "cvrun: startContainer hook timed out: ", h.path);
+          _exit(1);
+        }
+        if (deadline) {
+          timespec ms{0, 1000000};
+          nanosleep(&ms, nullptr);
+        }
+      }
+      if (WIFEXITED(status) && WEXITSTATUS(status) == 0) continue;
+      rawlog::Write2(2, "cvrun: startContainer hook failed: ", h.path);
+      _exit(1);
+    }
+  fail:
+    rawlog::Write2(2, "cvrun: startContainer hook could not run: ", h.path);
+    _exit(1);
+  }
 }
 
 }  // namespace
@@ -315,6 +407,7 @@ void ApplySeccomp(const ChildPlan& plan) {
   for (int i = 0; i < plan.n_join; ++i)
     if (setns(plan.join_fds[i], plan.join_types[i]) != 0) Fail(plan, kStepSetns, errno, i);
   if (plan.unshare_cgroupns && unshare(CLONE_NEWCGROUP) != 0) Fail(plan, kStepCgroupNs, errno);
+  if (plan.loopback_up) LoopbackUp(plan);
   if (plan.hostname && sethostname(plan.hostname, strlen(plan.hostname)) != 0)
     Fail(plan, kStepHostname, errno);
   if (plan.domainname && setdomainname(plan.domainname, strlen(plan.domainname)) != 0)
@@ -400,8 +493,12 @@ void ApplySeccomp(const ChildPlan& plan) {
   g_report.ok = 1;
   g_report.step = kStepNone;
   if (::write(plan.sync_fd, &g_report, sizeof g_report) != sizeof g_report) _exit(1);
-  // Wait for the commit: the state is on disk. EOF means our creator died: give up.
-  if (::read(plan.sync_fd, &byte, 1) != 1) _exit(1);
+  // Wait for the commit: the state is on disk. EOF means our creator died: give up. With
+  // startContainer hooks the message carries the state JSON after the 'c'.
+  ssize_t got = ::read(plan.sync_fd, g_state, sizeof g_state);
+  if (got < 1) _exit(1);
+  g_state_len = static_cast<size_t>(got - 1);
+  memmove(g_state, g_state + 1, g_state_len);
   prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
   ::close(plan.sync_fd);
   if (plan.fifo_fd >= 0) {
@@ -410,6 +507,7 @@ void ApplySeccomp(const ChildPlan& plan) {
     }
     ::close(plan.fifo_fd);
   }
+  if (plan.n_start_hooks) RunStartHooks(plan);
   execve(plan.exec_candidates[exec_index], plan.argv, plan.envp);
   rawlog::Write2(2, "cvrun: exec failed: ", plan.exec_candidates[exec_index]);
   _exit(127);

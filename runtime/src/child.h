@@ -40,6 +40,8 @@ enum ChildStep : int32_t {
   kStepCapabilities,
   kStepNoNewPrivileges,
   kStepConsole,
+  kStepLoopback,
+  kStepStartHook,
 };
 const char* ChildStepName(int32_t step);
 
@@ -62,6 +64,9 @@ struct ChildMount {
   unsigned long flags;
   unsigned long propagation;  // MS_PRIVATE|MS_REC ... or 0
   uint64_t attr_set;          // MOUNT_ATTR_* applied after a bind mount
+  uint64_t attr_clr;
+  uint64_t rec_attr_set;  // applied with AT_RECURSIVE after the mount (rro, rnosuid ...)
+  uint64_t rec_attr_clr;
   bool bind;
   bool recursive;
   bool source_is_dir;
@@ -69,12 +74,22 @@ struct ChildMount {
 };
 
 struct ChildDevice {
-  const char* name;  // relative to /dev
+  const char* dir_rel;  // its directory relative to the rootfs ("dev", "dev/net")
+  const char* name;     // the node's name in it
   mode_t mode;       // S_IFCHR|0666 ...
   dev_t dev;
   uid_t uid;
   gid_t gid;
   const char* host_path;  // bind-mounted when mknod is not allowed (user namespaces)
+};
+
+// A startContainer hook: run by the init in the container's namespaces after `start`, before
+// the process execs.
+struct ChildHook {
+  const char* path;
+  char* const* argv;
+  char* const* envp;
+  int timeout_s;  // 0: none
 };
 
 struct ChildPlan {
@@ -89,6 +104,7 @@ struct ChildPlan {
   int join_types[8];
   int n_join = 0;
   bool unshare_cgroupns = false;
+  bool loopback_up = false;  // a new network namespace: bring lo up
   const char* hostname = nullptr;
   const char* domainname = nullptr;
 
@@ -125,6 +141,9 @@ struct ChildPlan {
            cap_ambient = 0;
   bool no_new_privileges = false;
   const sock_fprog* seccomp = nullptr;
+  unsigned seccomp_flags = 0;  // SECCOMP_FILTER_FLAG_*
+  const ChildHook* start_hooks = nullptr;
+  int n_start_hooks = 0;
 
   int preserve_fds = 0;
   int console_socket_fd = -1;  // process.terminal: the pty master goes here (SCM_RIGHTS)

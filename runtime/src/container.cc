@@ -2,14 +2,15 @@
 
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,6 +60,9 @@ struct PlanStorage {
   std::string oom_score_adj;
   SeccompProgram seccomp;
   std::vector<UniqueFd> join_fds;
+  std::vector<std::vector<std::string>> hook_strings;  // per startContainer hook: args, env
+  std::vector<std::vector<char*>> hook_ptrs;
+  std::vector<ChildHook> start_hooks;
 };
 
 std::vector<std::string> ExecCandidates(const Spec& spec) {
@@ -217,7 +221,12 @@ Result<pid_t> Runtime::CreateContainer(const CreateOptions& opts, bool run_mode,
     ps.devices = PlanDevices(spec);
     for (const auto& d : ps.devices)
       ps.child_devices.push_back(
-          {d.name.c_str(), d.mode, d.dev, d.uid, d.gid, d.host_path.c_str()});
+          {d.dir_rel.c_str(), d.base.c_str(), d.mode, d.dev, d.uid, d.gid, d.host_path.c_str()});
+  } else if (!spec.linux.devices.empty()) {
+    // Nodes would land in the rootfs itself (the bundle's directory on disk): refused.
+    return Failure(
+        "linux.devices: needs a tmpfs mounted on /dev (cvrun makes device nodes only "
+        "there, not in the rootfs)");
   }
   for (const auto& p : spec.linux.masked_paths) ps.masked.push_back(p.c_str());
   for (const auto& p : spec.linux.readonly_paths) ps.readonly.push_back(p.c_str());
@@ -280,7 +289,9 @@ Result<pid_t> Runtime::CreateContainer(const CreateOptions& opts, bool run_mode,
   // `delete --force` finds them.
   CVB_TRY(store_.Save(state));
   CVB_ASSIGN_OR_RETURN(auto manager, cgroup::MakeManager(sys::RealSys(), host, cgroups_path));
-  auto created = manager->Create(spec.linux.resources);
+  Resources resources = spec.linux.resources;
+  resources.devices = cgroup::DeviceRules(resources.devices, spec.linux.devices);
+  auto created = manager->Create(resources);
   tx.SetCgroups(manager->leaves(), manager->created());
   if (!created.ok()) return created.error();
   state.cgroup_leaves = manager->leaves();
@@ -354,6 +365,33 @@ Result<pid_t> Runtime::CreateContainer(const CreateOptions& opts, bool run_mode,
   plan.cap_ambient = caps.ambient;
   plan.no_new_privileges = spec.process.no_new_privileges;
   plan.seccomp = seccomp;
+  for (const auto& flag :
+       spec.linux.seccomp ? spec.linux.seccomp->flags : std::vector<std::string>{}) {
+    if (flag == "SECCOMP_FILTER_FLAG_TSYNC") plan.seccomp_flags |= SECCOMP_FILTER_FLAG_TSYNC;
+    if (flag == "SECCOMP_FILTER_FLAG_LOG") plan.seccomp_flags |= SECCOMP_FILTER_FLAG_LOG;
+    if (flag == "SECCOMP_FILTER_FLAG_SPEC_ALLOW")
+      plan.seccomp_flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+  }
+  plan.loopback_up = (ns.clone_flags & CLONE_NEWNET) != 0;
+  // startContainer hooks run in the init; their argv/envp are planned here like the process's.
+  const auto& start_hooks = spec.hooks.start_container;
+  ps.hook_strings.resize(start_hooks.size() * 2);
+  ps.hook_ptrs.resize(start_hooks.size() * 2);
+  for (size_t i = 0; i < start_hooks.size(); ++i) {
+    const Hook& h = start_hooks[i];
+    auto& args = ps.hook_strings[2 * i];
+    auto& env = ps.hook_strings[2 * i + 1];
+    args = h.args.empty() ? std::vector<std::string>{h.path} : h.args;
+    env = h.env;
+    for (auto& a : args) ps.hook_ptrs[2 * i].push_back(a.data());
+    ps.hook_ptrs[2 * i].push_back(nullptr);
+    for (auto& e : env) ps.hook_ptrs[2 * i + 1].push_back(e.data());
+    ps.hook_ptrs[2 * i + 1].push_back(nullptr);
+    ps.start_hooks.push_back({h.path.c_str(), ps.hook_ptrs[2 * i].data(),
+                              ps.hook_ptrs[2 * i + 1].data(), h.timeout_s.value_or(0)});
+  }
+  plan.start_hooks = ps.start_hooks.data();
+  plan.n_start_hooks = static_cast<int>(ps.start_hooks.size());
   plan.preserve_fds = opts.preserve_fds;
   plan.exec_candidates = ps.exec_candidate_ptrs.data();
   plan.n_exec_candidates = static_cast<int>(ps.exec_candidate_ptrs.size());
@@ -449,7 +487,13 @@ Result<pid_t> Runtime::CreateContainer(const CreateOptions& opts, bool run_mode,
     CVB_TRY(RunHooks(spec.hooks.create_container, "createContainer", json));
   }
   const int64_t t_hooks = MonotonicNs();
-  if (::write(parent_sock.get(), "c", 1) != 1) return ErrnoError("sync: commit");
+  // The commit; with startContainer hooks it carries the state they get on stdin.
+  std::string commit = "c";
+  if (!spec.hooks.start_container.empty()) commit += state.OciJson(Status::kCreated);
+  if (commit.size() > 256 * 1024) return Failure("hooks.startContainer: state JSON too large");
+  if (::write(parent_sock.get(), commit.data(), commit.size()) !=
+      static_cast<ssize_t>(commit.size()))
+    return ErrnoError("sync: commit");
   // The init clears its parent-death signal, then closes its end: wait for that EOF, or our
   // exit would kill it. A foreground `run` stays the init's parent and need not wait.
   if (!run_mode || detach) {
@@ -459,6 +503,10 @@ Result<pid_t> Runtime::CreateContainer(const CreateOptions& opts, bool run_mode,
   }
   tx.Commit();
   const int64_t t_commit = MonotonicNs();
+  if (run_mode && !spec.hooks.poststart.empty()) {
+    poststart_ = spec.hooks.poststart;
+    poststart_state_ = state.OciJson(Status::kRunning);
+  }
 
   const int64_t* st = report.stamps;
   timings_.pid = pid;
@@ -503,8 +551,10 @@ Result<void> Runtime::Start(const std::string& id) {
   if (state.has_poststart) {
     auto spec = LoadSpec(state.bundle);
     if (spec.ok()) {
-      auto r = RunHooks(spec->hooks.poststart, "poststart", state.OciJson(Status::kRunning));
-      if (!r.ok()) Log::Get().Warn(r.error().message());
+      // A failing poststart hook is a warning; the remaining hooks still run.
+      for (const auto& failure :
+           RunHooksWarn(spec->hooks.poststart, "poststart", state.OciJson(Status::kRunning)))
+        Log::Get().Warn(failure.message());
     }
   }
   return Ok();
@@ -520,6 +570,9 @@ void ForwardSignal(int sig) {
 Result<int> Runtime::Run(const CreateOptions& options, bool detach) {
   // Signals sent to cvrun while it waits go to the container.
   CVB_ASSIGN_OR_RETURN(pid_t pid, CreateContainer(options, /*run_mode=*/true, detach));
+  // `run` is create + start: poststart hooks run here (warnings only, as after `start`).
+  for (const auto& failure : RunHooksWarn(poststart_, "poststart", poststart_state_))
+    Log::Get().Warn(failure.message());
   if (detach) {
     Log::Get().Phases(timings_);
     return 0;
@@ -607,8 +660,9 @@ Result<void> Runtime::Delete(const std::string& id, bool force) {
   if (state.has_poststop) {
     auto spec = LoadSpec(state.bundle);
     if (spec.ok()) {
-      auto r = RunHooks(spec->hooks.poststop, "poststop", state.OciJson(Status::kStopped));
-      if (!r.ok()) Log::Get().Warn(r.error().message());
+      for (const auto& failure :
+           RunHooksWarn(spec->hooks.poststop, "poststop", state.OciJson(Status::kStopped)))
+        Log::Get().Warn(failure.message());
     }
   }
   return store_.Remove(id);

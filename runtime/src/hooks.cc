@@ -73,4 +73,14 @@ Result<void> RunHooks(const std::vector<Hook>& hooks, const std::string& kind,
   return Ok();
 }
 
+std::vector<Error> RunHooksWarn(const std::vector<Hook>& hooks, const std::string& kind,
+                                const std::string& state_json) {
+  std::vector<Error> failures;
+  for (size_t i = 0; i < hooks.size(); ++i) {
+    auto r = RunHook(hooks[i], "hooks." + kind + "[" + std::to_string(i) + "]", state_json);
+    if (!r.ok()) failures.push_back(r.error());
+  }
+  return failures;
+}
+
 }  // namespace cvb::runtime

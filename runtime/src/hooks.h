@@ -13,5 +13,9 @@ namespace cvb::runtime {
 
 Result<void> RunHooks(const std::vector<Hook>& hooks, const std::string& kind,
                       const std::string& state_json);
+// Runs every hook even when some fail (poststart, poststop: the spec says warn and go on);
+// returns the failures.
+std::vector<Error> RunHooksWarn(const std::vector<Hook>& hooks, const std::string& kind,
+                                const std::string& state_json);
 
 }  // namespace cvb::runtime

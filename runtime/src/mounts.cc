@@ -19,18 +19,31 @@ struct FlagOption {
 };
 
 constexpr FlagOption kFlagOptions[] = {
-    {"defaults", 0, false},          {"ro", MS_RDONLY, false},
-    {"rw", MS_RDONLY, true},         {"suid", MS_NOSUID, true},
-    {"nosuid", MS_NOSUID, false},    {"dev", MS_NODEV, true},
-    {"nodev", MS_NODEV, false},      {"exec", MS_NOEXEC, true},
-    {"noexec", MS_NOEXEC, false},    {"sync", MS_SYNCHRONOUS, false},
-    {"async", MS_SYNCHRONOUS, true}, {"dirsync", MS_DIRSYNC, false},
-    {"mand", MS_MANDLOCK, false},    {"nomand", MS_MANDLOCK, true},
-    {"atime", MS_NOATIME, true},     {"noatime", MS_NOATIME, false},
-    {"diratime", MS_NODIRATIME, true}, {"nodiratime", MS_NODIRATIME, false},
-    {"relatime", MS_RELATIME, false},  {"norelatime", MS_RELATIME, true},
-    {"strictatime", MS_STRICTATIME, false}, {"nostrictatime", MS_STRICTATIME, true},
+    {"defaults", 0, false},
+    {"ro", MS_RDONLY, false},
+    {"rw", MS_RDONLY, true},
+    {"suid", MS_NOSUID, true},
+    {"nosuid", MS_NOSUID, false},
+    {"dev", MS_NODEV, true},
+    {"nodev", MS_NODEV, false},
+    {"exec", MS_NOEXEC, true},
+    {"noexec", MS_NOEXEC, false},
+    {"sync", MS_SYNCHRONOUS, false},
+    {"async", MS_SYNCHRONOUS, true},
+    {"dirsync", MS_DIRSYNC, false},
+    {"mand", MS_MANDLOCK, false},
+    {"nomand", MS_MANDLOCK, true},
+    {"atime", MS_NOATIME, true},
+    {"noatime", MS_NOATIME, false},
+    {"diratime", MS_NODIRATIME, true},
+    {"nodiratime", MS_NODIRATIME, false},
+    {"relatime", MS_RELATIME, false},
+    {"norelatime", MS_RELATIME, true},
+    {"strictatime", MS_STRICTATIME, false},
+    {"nostrictatime", MS_STRICTATIME, true},
     {"silent", MS_SILENT, false},
+    {"nosymfollow", MS_NOSYMFOLLOW, false},
+    {"symfollow", MS_NOSYMFOLLOW, true},
 };
 
 struct PropagationOption {
@@ -45,9 +58,37 @@ constexpr PropagationOption kPropagation[] = {
     {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 };
 
+// Recursive mount attributes (crun's r* options), set with mount_setattr(AT_RECURSIVE).
+struct RecursiveOption {
+  const char* name;
+  uint64_t attr;
+  bool clear;
+};
+
+constexpr RecursiveOption kRecursive[] = {
+    {"rro", MOUNT_ATTR_RDONLY, false},
+    {"rrw", MOUNT_ATTR_RDONLY, true},
+    {"rnosuid", MOUNT_ATTR_NOSUID, false},
+    {"rsuid", MOUNT_ATTR_NOSUID, true},
+    {"rnodev", MOUNT_ATTR_NODEV, false},
+    {"rdev", MOUNT_ATTR_NODEV, true},
+    {"rnoexec", MOUNT_ATTR_NOEXEC, false},
+    {"rexec", MOUNT_ATTR_NOEXEC, true},
+    {"rnodiratime", MOUNT_ATTR_NODIRATIME, false},
+    {"rdiratime", MOUNT_ATTR_NODIRATIME, true},
+    {"rnosymfollow", MOUNT_ATTR_NOSYMFOLLOW, false},
+    {"rsymfollow", MOUNT_ATTR_NOSYMFOLLOW, true},
+};
+
 // Options engines pass that change nothing here.
-constexpr const char* kIgnored[] = {"tmpcopyup", "notmpcopyup", "copy-symlink", "z", "Z", "U",
-                                    "idmap", "ridmap", "nocopyup", "copyup", "private-dev"};
+constexpr const char* kIgnored[] = {"tmpcopyup", "notmpcopyup", "copy-symlink", "z",          "Z",
+                                    "U",         "nocopyup",    "copyup",       "private-dev"};
+// Options cvrun cannot apply: refused (PlanMounts names the mount).
+constexpr const char* kUnsupported[] = {"idmap", "ridmap"};
+
+#ifndef MS_NOSYMFOLLOW
+#define MS_NOSYMFOLLOW 256
+#endif
 
 }  // namespace
 
@@ -71,7 +112,26 @@ MountOptions ParseMountOptions(const std::vector<std::string>& options) {
       out.propagation = p.flags;
       handled = true;
     }
+    for (const auto& r : kRecursive) {
+      if (opt != r.name) continue;
+      if (r.clear)
+        out.rec_attr_set &= ~r.attr, out.rec_attr_clr |= r.attr;
+      else
+        out.rec_attr_set |= r.attr, out.rec_attr_clr &= ~r.attr;
+      handled = true;
+    }
+    // Recursive atime options: one atime mode, the mask cleared first.
+    if (opt == "rnoatime" || opt == "rstrictatime" || opt == "rrelatime" || opt == "ratime" ||
+        opt == "rnostrictatime" || opt == "rnorelatime") {
+      out.rec_attr_set &= ~static_cast<uint64_t>(MOUNT_ATTR__ATIME);
+      out.rec_attr_clr |= MOUNT_ATTR__ATIME;
+      if (opt == "rnoatime") out.rec_attr_set |= MOUNT_ATTR_NOATIME;
+      if (opt == "rstrictatime") out.rec_attr_set |= MOUNT_ATTR_STRICTATIME;
+      handled = true;
+    }
     for (const char* ignored : kIgnored) handled |= opt == ignored;
+    for (const char* unsupported : kUnsupported)
+      if (opt == unsupported) out.unsupported.push_back(opt), handled = true;
     if (handled) continue;
     if (!out.data.empty()) out.data += ",";
     out.data += opt;
@@ -83,9 +143,17 @@ MountOptions ParseMountOptions(const std::vector<std::string>& options) {
     if (out.flags & MS_NOSUID) out.attr_set |= MOUNT_ATTR_NOSUID;
     if (out.flags & MS_NODEV) out.attr_set |= MOUNT_ATTR_NODEV;
     if (out.flags & MS_NOEXEC) out.attr_set |= MOUNT_ATTR_NOEXEC;
-    if (out.flags & MS_NOATIME) out.attr_set |= MOUNT_ATTR_NOATIME;
-    if (out.flags & MS_STRICTATIME) out.attr_set |= MOUNT_ATTR_STRICTATIME;
     if (out.flags & MS_NODIRATIME) out.attr_set |= MOUNT_ATTR_NODIRATIME;
+    if (out.flags & MS_NOSYMFOLLOW) out.attr_set |= MOUNT_ATTR_NOSYMFOLLOW;
+    // The atime mode is one value under MOUNT_ATTR__ATIME: setting it means clearing the mask
+    // too, or mount_setattr fails with EINVAL. Relatime is the value 0.
+    if (out.flags & (MS_NOATIME | MS_STRICTATIME | MS_RELATIME)) {
+      out.attr_clr |= MOUNT_ATTR__ATIME;
+      if (out.flags & MS_NOATIME)
+        out.attr_set |= MOUNT_ATTR_NOATIME;
+      else if (out.flags & MS_STRICTATIME)
+        out.attr_set |= MOUNT_ATTR_STRICTATIME;
+    }
     out.flags = MS_BIND | (out.recursive ? MS_REC : 0);
   }
   return out;
@@ -115,6 +183,9 @@ Result<std::vector<PlannedMount>> PlanMounts(const Spec& spec, bool host_cgroup_
         if (!has) o.push_back("bind");
         return o;
       }());
+    if (!p.options.unsupported.empty())
+      return Failure(where + ".options: \"" + p.options.unsupported[0] +
+                     "\" (id-mapped mounts) is not supported by cvrun");
     p.destination = "/" + RelativeInRoot(m.destination);
     p.dest_rel = RelativeInRoot(m.destination);
     if (p.dest_rel.empty()) return Failure(where + ".destination: cannot mount over the root");
@@ -160,6 +231,9 @@ std::vector<ChildMount> ToChildMounts(const std::vector<PlannedMount>& planned) 
     c.flags = p.options.flags;
     c.propagation = p.options.propagation;
     c.attr_set = p.options.attr_set;
+    c.attr_clr = p.options.attr_clr;
+    c.rec_attr_set = p.options.rec_attr_set;
+    c.rec_attr_clr = p.options.rec_attr_clr;
     c.bind = p.options.bind;
     c.recursive = p.options.recursive;
     c.source_is_dir = p.source_is_dir;
@@ -172,7 +246,7 @@ std::vector<ChildMount> ToChildMounts(const std::vector<PlannedMount>& planned) 
 std::vector<PlannedDevice> PlanDevices(const Spec& spec) {
   std::vector<PlannedDevice> out;
   auto add = [&](const std::string& name, mode_t mode, unsigned maj, unsigned min) {
-    out.push_back({name, mode, makedev(maj, min), 0, 0, "/dev/" + name});
+    out.push_back({name, "dev", name, mode, makedev(maj, min), 0, 0, "/dev/" + name});
   };
   add("null", S_IFCHR | 0666, 1, 3);
   add("zero", S_IFCHR | 0666, 1, 5);
@@ -182,9 +256,20 @@ std::vector<PlannedDevice> PlanDevices(const Spec& spec) {
   add("tty", S_IFCHR | 0666, 5, 0);
   for (const auto& d : spec.linux.devices) {
     mode_t type = d.type == "b" ? S_IFBLK : d.type == "p" ? S_IFIFO : S_IFCHR;
-    PlannedDevice pd{d.path.substr(5), static_cast<mode_t>(type | d.file_mode.value_or(0666)),
+    // Cleaned ("/dev//net/./tun" → "net/tun"); ".." is refused by the parser, and the directory
+    // is resolved inside the rootfs by the child anyway.
+    std::string name = RelativeInRoot(d.path.substr(5));
+    auto slash = name.rfind('/');
+    std::string dir = slash == std::string::npos ? "dev" : "dev/" + name.substr(0, slash);
+    std::string base = slash == std::string::npos ? name : name.substr(slash + 1);
+    PlannedDevice pd{name,
+                     dir,
+                     base,
+                     static_cast<mode_t>(type | d.file_mode.value_or(0666)),
                      makedev(static_cast<unsigned>(d.major), static_cast<unsigned>(d.minor)),
-                     d.uid.value_or(0), d.gid.value_or(0), d.path};
+                     d.uid.value_or(0),
+                     d.gid.value_or(0),
+                     d.path};
     bool replaced = false;
     for (auto& existing : out)
       if (existing.name == pd.name) existing = pd, replaced = true;

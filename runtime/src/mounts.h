@@ -15,6 +15,10 @@ struct MountOptions {
   unsigned long flags = 0;        // MS_* for mount(2)
   unsigned long propagation = 0;  // MS_PRIVATE|MS_REC ...
   uint64_t attr_set = 0;          // MOUNT_ATTR_* to set on a bind mount afterwards
+  uint64_t attr_clr = 0;          // ... and to clear (MOUNT_ATTR__ATIME when atime is set)
+  uint64_t rec_attr_set = 0;      // rro, rnosuid ...: set with AT_RECURSIVE after any mount
+  uint64_t rec_attr_clr = 0;
+  std::vector<std::string> unsupported;  // options cvrun refuses (idmap, ridmap)
   std::string data;               // the rest, comma-joined (mode=755,size=65536k)
   bool bind = false;
   bool recursive = false;
@@ -49,6 +53,8 @@ std::vector<ChildMount> ToChildMounts(const std::vector<PlannedMount>& planned);
 // The standard devices of a default /dev plus linux.devices.
 struct PlannedDevice {
   std::string name;  // under /dev
+  std::string dir_rel;  // "dev" or "dev/<subdir>": resolved in the rootfs (RESOLVE_IN_ROOT)
+  std::string base;     // the node's name in dir_rel
   mode_t mode;
   dev_t dev;
   uid_t uid;

@@ -18,9 +18,15 @@ int NamespaceFlag(const std::string& type) {
 Result<NamespacePlan> PlanNamespaces(const Spec& spec) {
   NamespacePlan plan;
   const Namespace* mnt = spec.FindNamespace("mount");
-  if (!mnt) return Failure("linux.namespaces: cvrun needs a mount namespace (pivot_root)");
+  if (!mnt)
+    return Failure(
+        "linux.namespaces: no mount namespace: cvrun builds the rootfs with mounts and "
+        "pivot_root, which would change the host's own mounts; add {\"type\": \"mount\"}");
   if (!mnt->path.empty())
-    return Failure("linux.namespaces: joining a mount namespace by path is not supported");
+    return Failure(
+        "linux.namespaces: joining a mount namespace by path (" + mnt->path +
+        ") is not supported: cvrun would mount and pivot_root inside a namespace that other "
+        "processes use");
   // The user namespace is joined first so that the others are joined with its credentials.
   static const char* const kOrder[] = {"user", "ipc", "uts", "network", "cgroup", "pid", "mount"};
   for (const char* type : kOrder) {

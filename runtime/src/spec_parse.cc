@@ -296,6 +296,9 @@ void ParseMounts(Parser& p, const json& o, std::vector<Mount>& mounts) {
     for (const auto& opt : m.options) bind |= opt == "bind" || opt == "rbind";
     if (m.type.empty() && !bind) p.Fail(mb + ".type", "missing (required unless a bind mount)");
     if (bind && m.source.empty()) p.Fail(mb + ".source", "a bind mount needs a source");
+    for (const auto& opt : m.options)
+      if (opt == "idmap" || opt == "ridmap")
+        p.Fail(mb + ".options", "\"" + opt + "\" (id-mapped mounts) is not supported by cvrun");
     mounts.push_back(std::move(m));
   }
 }
@@ -344,6 +347,11 @@ void ParseResources(Parser& p, const json& o, Resources& res) {
     mem.reservation = p.Int(*m, "reservation", mb);
     mem.swap = p.Int(*m, "swap", mb);
     mem.swappiness = p.Uint(*m, "swappiness", mb);
+    mem.kernel_tcp = p.Int(*m, "kernelTCP", mb);
+    mem.disable_oom_killer = p.Bool(*m, "disableOOMKiller", mb);
+    // memory.kernel (kmem limits) is deprecated in the spec and gone from cgroup v2.
+    if (p.Member(*m, "kernel")) p.Fail(mb + ".kernel", "kernel memory limits are not supported");
+    if (mem.swappiness && *mem.swappiness > 100) p.Fail(mb + ".swappiness", "must be in [0, 100]");
     if (mem.limit && *mem.limit < -1) p.Fail(mb + ".limit", "must be -1 or positive");
     if (mem.limit && mem.swap && *mem.swap > 0 && *mem.limit > 0 && *mem.swap < *mem.limit)
       p.Fail(mb + ".swap", "must be at least memory.limit (it counts memory + swap)");
@@ -362,8 +370,92 @@ void ParseResources(Parser& p, const json& o, Resources& res) {
   if (const json* pids = p.Object(o, "pids", base))
     res.pids_limit = p.Int(*pids, "limit", base + ".pids", true);
   res.unified = p.StringMap(o, "unified", base);
-  // devices, blockIO, hugepageLimits, network: accepted, not enforced (see README).
-  p.Array(o, "devices", base);
+  if (const json* a = p.Array(o, "devices", base)) {
+    for (size_t i = 0; i < a->size(); ++i) {
+      std::string db = Index(base + ".devices", i);
+      DeviceRule r;
+      auto allow = p.Bool((*a)[i], "allow", db);
+      if (!allow && !p.failed()) p.Fail(db + ".allow", "missing required field");
+      r.allow = allow.value_or(false);
+      r.type = p.Str((*a)[i], "type", db).value_or("a");
+      if (r.type != "a" && r.type != "c" && r.type != "b")
+        p.Fail(db + ".type", "expected one of a, c, b");
+      r.major = p.Int((*a)[i], "major", db);
+      r.minor = p.Int((*a)[i], "minor", db);
+      if (r.major && *r.major < 0) r.major.reset();  // -1 means any, as runc reads it
+      if (r.minor && *r.minor < 0) r.minor.reset();
+      r.access = p.Str((*a)[i], "access", db).value_or("rwm");
+      if (r.access.empty()) r.access = "rwm";
+      for (char c : r.access)
+        if (c != 'r' && c != 'w' && c != 'm') p.Fail(db + ".access", "expected letters of rwm");
+      res.devices.push_back(std::move(r));
+    }
+  }
+  if (const json* b = p.Object(o, "blockIO", base)) {
+    const std::string bb = base + ".blockIO";
+    BlockIo io;
+    auto weight = [&](const json& obj, const char* key, const std::string& where) {
+      std::optional<uint16_t> out;
+      if (auto w = p.Uint(obj, key, where)) {
+        if (*w < 10 || *w > 1000) p.Fail(Join(where, key), "must be in [10, 1000]");
+        out = static_cast<uint16_t>(*w);
+      }
+      return out;
+    };
+    io.weight = weight(*b, "weight", bb);
+    io.leaf_weight = weight(*b, "leafWeight", bb);
+    auto devices = [&](const char* key, bool throttle) {
+      std::vector<BlockIoDevice> out;
+      const json* a = p.Array(*b, key, bb);
+      if (!a) return out;
+      for (size_t i = 0; i < a->size(); ++i) {
+        std::string db = Index(bb + "." + key, i);
+        BlockIoDevice d;
+        d.major = p.Int((*a)[i], "major", db, true).value_or(0);
+        d.minor = p.Int((*a)[i], "minor", db, true).value_or(0);
+        if (throttle) {
+          d.rate = p.Uint((*a)[i], "rate", db, true).value_or(0);
+        } else {
+          d.weight = weight((*a)[i], "weight", db);
+          d.leaf_weight = weight((*a)[i], "leafWeight", db);
+        }
+        out.push_back(d);
+      }
+      return out;
+    };
+    io.weight_device = devices("weightDevice", false);
+    io.throttle_read_bps = devices("throttleReadBpsDevice", true);
+    io.throttle_write_bps = devices("throttleWriteBpsDevice", true);
+    io.throttle_read_iops = devices("throttleReadIOPSDevice", true);
+    io.throttle_write_iops = devices("throttleWriteIOPSDevice", true);
+    res.block_io = std::move(io);
+  }
+  if (const json* a = p.Array(o, "hugepageLimits", base)) {
+    for (size_t i = 0; i < a->size(); ++i) {
+      std::string hb = Index(base + ".hugepageLimits", i);
+      HugepageLimit h;
+      h.page_size = p.Str((*a)[i], "pageSize", hb, true).value_or("");
+      h.limit = p.Uint((*a)[i], "limit", hb, true).value_or(0);
+      res.hugepage_limits.push_back(std::move(h));
+    }
+  }
+  if (const json* n = p.Object(o, "network", base)) {
+    const std::string nb = base + ".network";
+    NetworkResources net;
+    net.class_id = p.U32(*n, "classID", nb);
+    if (const json* a = p.Array(*n, "priorities", nb)) {
+      for (size_t i = 0; i < a->size(); ++i) {
+        std::string pb = Index(nb + ".priorities", i);
+        std::string name = p.Str((*a)[i], "name", pb, true).value_or("");
+        uint32_t prio = p.U32((*a)[i], "priority", pb, true).value_or(0);
+        if (name.find_first_of(" \n/") != std::string::npos)
+          p.Fail(pb + ".name", "invalid interface name");
+        net.priorities.push_back({name, prio});
+      }
+    }
+    res.network = std::move(net);
+  }
+  if (p.Member(o, "rdma")) p.Fail(base + ".rdma", "not supported by cvrun");
 }
 
 void ParseSeccomp(Parser& p, const json& o, Seccomp& sc) {
@@ -374,6 +466,13 @@ void ParseSeccomp(Parser& p, const json& o, Seccomp& sc) {
   sc.default_errno_ret = p.U32(o, "defaultErrnoRet", base);
   sc.architectures = p.Strings(o, "architectures", base);
   sc.flags = p.Strings(o, "flags", base);
+  for (size_t i = 0; i < sc.flags.size(); ++i) {
+    const std::string& f = sc.flags[i];
+    if (f != "SECCOMP_FILTER_FLAG_TSYNC" && f != "SECCOMP_FILTER_FLAG_LOG" &&
+        f != "SECCOMP_FILTER_FLAG_SPEC_ALLOW")
+      p.Fail(Index(base + ".flags", i), "unsupported flag \"" + f + "\"");
+  }
+  if (p.Member(o, "listenerPath")) p.Fail(base + ".listenerPath", "not supported by cvrun");
   const json* a = p.Array(o, "syscalls", base);
   if (!a) return;
   for (size_t i = 0; i < a->size(); ++i) {
@@ -441,6 +540,11 @@ void ParseLinux(Parser& p, const json& o, Linux& lx) {
         p.Fail(db + ".type", "expected one of c, b, u, p");
       if (!d.path.empty() && d.path.rfind("/dev/", 0) != 0)
         p.Fail(db + ".path", "must be under /dev/");
+      for (const auto& part : Split(d.path, '/'))
+        if (part == "..") p.Fail(db + ".path", "must not contain \"..\"");
+      if ((d.type == "c" || d.type == "b") &&
+          (!p.Member((*a)[i], "major") || !p.Member((*a)[i], "minor")))
+        p.Fail(db, "a c or b device needs major and minor");
       lx.devices.push_back(std::move(d));
     }
   }
@@ -462,6 +566,8 @@ void ParseLinux(Parser& p, const json& o, Linux& lx) {
     lx.seccomp.emplace();
     ParseSeccomp(p, *s, *lx.seccomp);
   }
+  for (const char* key : {"intelRdt", "timeOffsets"})
+    if (p.Member(o, key)) p.Fail(Join(base, key), "not supported by cvrun");
   lx.rootfs_propagation = p.Str(o, "rootfsPropagation", base).value_or("");
   if (!lx.rootfs_propagation.empty()) {
     static const char* const kProps[] = {"private", "rprivate", "slave", "rslave",

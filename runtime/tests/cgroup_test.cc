@@ -74,18 +74,25 @@ TEST(CgroupV1, MakesMemoryAndPidsAndWritesLimits) {
   res.memory->limit = 67108864;
   res.pids_limit = 32;
   ASSERT_TRUE(m->Create(res).ok());
-  EXPECT_EQ(fs.calls, (std::vector<std::string>{
-                          "mkdir /sys/fs/cgroup/memory/process_api/abc/cvrun-x",
-                          "mkdir /sys/fs/cgroup/pids/cvrun-x",
-                          "write /sys/fs/cgroup/memory/process_api/abc/cvrun-x/memory.limit_in_bytes 67108864",
-                          "write /sys/fs/cgroup/pids/cvrun-x/pids.max 32",
-                      }));
+  // memory, pids, cpu and cpuacct always (devices and freezer are not mounted in this tree).
+  EXPECT_EQ(
+      fs.calls,
+      (std::vector<std::string>{
+          "mkdir /sys/fs/cgroup/memory/process_api/abc/cvrun-x",
+          "mkdir /sys/fs/cgroup/pids/cvrun-x",
+          "mkdir /sys/fs/cgroup/cpu/cvrun-x",
+          "mkdir /sys/fs/cgroup/cpuacct/cvrun-x",
+          "write /sys/fs/cgroup/memory/process_api/abc/cvrun-x/memory.limit_in_bytes 67108864",
+          "write /sys/fs/cgroup/pids/cvrun-x/pids.max 32",
+      }));
   EXPECT_EQ(m->CloneIntoFd(), -1);
   fs.calls.clear();
   ASSERT_TRUE(m->AddProcess(42).ok());
   EXPECT_EQ(fs.calls, (std::vector<std::string>{
                           "write /sys/fs/cgroup/memory/process_api/abc/cvrun-x/cgroup.procs 42",
-                          "write /sys/fs/cgroup/pids/cvrun-x/cgroup.procs 42"}));
+                          "write /sys/fs/cgroup/pids/cvrun-x/cgroup.procs 42",
+                          "write /sys/fs/cgroup/cpu/cvrun-x/cgroup.procs 42",
+                          "write /sys/fs/cgroup/cpuacct/cvrun-x/cgroup.procs 42"}));
   ASSERT_TRUE(Remove(fs, m->created()).ok());
   EXPECT_FALSE(fs.Exists("/sys/fs/cgroup/pids/cvrun-x"));
   EXPECT_FALSE(fs.Exists("/sys/fs/cgroup/memory/process_api/abc/cvrun-x"));
@@ -129,7 +136,137 @@ TEST(CgroupV1, MissingControllerIsAnError) {
   res.pids_limit = 5;
   auto r = MakeV1(fs, host, "x")->Create(res);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().message(), "cgroup: v1 controller pids is not mounted");
+  EXPECT_EQ(r.error().message(),
+            "linux.resources.pids: the pids controller is not mounted as cgroup v1 on this host");
+}
+
+// This host's layout: devices, freezer and blkio too; cpu and cpuacct co-mounted (as on most
+// systemd hosts); no net_cls, net_prio or hugetlb in v1.
+const char kFullMountinfo[] =
+    "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+    "32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct\n"
+    "35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+    "36 31 0:33 / /sys/fs/cgroup/devices rw,relatime - cgroup cgroup rw,devices\n"
+    "37 31 0:34 / /sys/fs/cgroup/freezer rw,relatime - cgroup cgroup rw,freezer\n"
+    "38 31 0:35 / /sys/fs/cgroup/blkio rw,relatime - cgroup cgroup rw,blkio\n"
+    "39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids\n";
+
+void AddFullTree(sys::FakeSys& fs) {
+  for (const char* c : {"cpu,cpuacct", "memory", "devices", "freezer", "blkio", "pids"})
+    fs.AddDir(std::string("/sys/fs/cgroup/") + c);
+}
+
+std::vector<DeviceRule> DenyAllAllowKvm() {
+  return {DeviceRule{false, "a", std::nullopt, std::nullopt, "rwm"},
+          DeviceRule{true, "c", 10, 232, "rw"}};
+}
+
+TEST(CgroupV1, JoinsTheHierarchiesUsersNeedOnceEachAndWritesDeviceRulesInOrder) {
+  sys::FakeSys fs;
+  AddFullTree(fs);
+  Host host = ParseHost(kFullMountinfo, "0::/\n");
+  auto m = MakeV1(fs, host, "cvrun-d");
+  Resources res;
+  res.devices = DenyAllAllowKvm();
+  ASSERT_TRUE(m->Create(res).ok()) << m->Create(res).error().message();
+  EXPECT_EQ(fs.calls, (std::vector<std::string>{
+                          "mkdir /sys/fs/cgroup/memory/cvrun-d",
+                          "mkdir /sys/fs/cgroup/pids/cvrun-d",
+                          "mkdir /sys/fs/cgroup/devices/cvrun-d",
+                          "mkdir /sys/fs/cgroup/freezer/cvrun-d",
+                          "mkdir /sys/fs/cgroup/cpu,cpuacct/cvrun-d",  // once for both
+                          "write /sys/fs/cgroup/devices/cvrun-d/devices.deny a *:* rwm",
+                          "write /sys/fs/cgroup/devices/cvrun-d/devices.allow c 10:232 rw",
+                      }));
+  EXPECT_EQ(m->leaves().size(), 5u);
+  ASSERT_TRUE(Remove(fs, m->created()).ok());
+  EXPECT_FALSE(fs.Exists("/sys/fs/cgroup/devices/cvrun-d"));
+}
+
+TEST(CgroupV1, DeviceRulesAppendTheDefaultNodesAndLinuxDevices) {
+  Device kvm;
+  kvm.type = "c";
+  kvm.path = "/dev/kvm";
+  kvm.major = 10;
+  kvm.minor = 232;
+  auto rules = DeviceRules({DeviceRule{false, "a", std::nullopt, std::nullopt, "rwm"}}, {kvm});
+  std::vector<std::string> lines;
+  for (const auto& r : rules) lines.push_back((r.allow ? "allow " : "deny ") + DeviceRuleLine(r));
+  EXPECT_EQ(lines,
+            (std::vector<std::string>{
+                "deny a *:* rwm", "allow c *:* m", "allow b *:* m", "allow c 1:3 rwm",
+                "allow c 1:5 rwm", "allow c 1:7 rwm", "allow c 1:8 rwm", "allow c 1:9 rwm",
+                "allow c 5:0 rwm", "allow c 5:2 rwm", "allow c 136:* rwm", "allow c 10:232 rwm"}));
+  // No rules in the spec: nothing is added (the parent's rules stay).
+  EXPECT_TRUE(DeviceRules({}, {kvm}).empty());
+}
+
+TEST(CgroupV1, RefusesWhatThisHostCannotApplyNamingTheField) {
+  Host host = ParseHost(kFullMountinfo, "0::/\n");
+  auto create = [&](const Resources& res) {
+    sys::FakeSys fs;
+    AddFullTree(fs);
+    fs.AddFile("/sys/fs/cgroup/blkio/cvrun-r/blkio.throttle.read_bps_device", "");
+    auto r = MakeV1(fs, host, "cvrun-r")->Create(res);
+    return r.ok() ? std::string("ok") : r.error().message();
+  };
+  Resources weight;
+  weight.block_io = BlockIo{};
+  weight.block_io->weight = 500;
+  EXPECT_EQ(create(weight),
+            "linux.resources.blockIO.weight: this host's blkio cgroup has no blkio.weight");
+  Resources throttle;
+  throttle.block_io = BlockIo{};
+  throttle.block_io->throttle_read_bps.push_back(BlockIoDevice{8, 0, {}, {}, 1048576});
+  EXPECT_EQ(create(throttle), "ok");
+  Resources huge;
+  huge.hugepage_limits.push_back({"2MB", 1 << 21});
+  EXPECT_EQ(create(huge),
+            "linux.resources.hugepageLimits: the hugetlb controller is not mounted as cgroup v1 "
+            "on this host");
+  Resources net;
+  net.network = NetworkResources{};
+  net.network->class_id = 0x100001;
+  EXPECT_EQ(create(net),
+            "linux.resources.network.classID: the net_cls controller is not mounted as cgroup v1 "
+            "on this host");
+  Resources tcp;
+  tcp.memory = MemoryResources{};
+  tcp.memory->kernel_tcp = 1 << 20;
+  EXPECT_EQ(create(tcp),
+            "linux.resources.memory.kernelTCP: this host's memory cgroup has no "
+            "memory.kmem.tcp.limit_in_bytes");
+}
+
+TEST(CgroupV1, DisableOomKillerAndKernelTcpAreWritten) {
+  sys::FakeSys fs;
+  AddFullTree(fs);
+  fs.AddFile("/sys/fs/cgroup/memory/cvrun-o/memory.oom_control", "");
+  fs.AddFile("/sys/fs/cgroup/memory/cvrun-o/memory.kmem.tcp.limit_in_bytes", "");
+  Host host = ParseHost(kFullMountinfo, "0::/\n");
+  Resources res;
+  res.memory = MemoryResources{};
+  res.memory->disable_oom_killer = true;
+  res.memory->kernel_tcp = 4096000;
+  ASSERT_TRUE(MakeV1(fs, host, "cvrun-o")->Create(res).ok());
+  EXPECT_EQ(fs.files["/sys/fs/cgroup/memory/cvrun-o/memory.oom_control"], "1");
+  EXPECT_EQ(fs.files["/sys/fs/cgroup/memory/cvrun-o/memory.kmem.tcp.limit_in_bytes"], "4096000");
+}
+
+TEST(CgroupV2, DeviceRulesAndNetworkAreRefusedNotIgnored) {
+  Host host = ParseHost(kV2Mountinfo, "0::/\n");
+  sys::FakeSys fs;
+  fs.AddDir("/sys/fs/cgroup");
+  Resources res;
+  res.devices = DenyAllAllowKvm();
+  auto r = MakeV2(fs, host, "/cvb/dev")->Create(res);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message().rfind("linux.resources.devices: ", 0), 0u) << r.error().message();
+  EXPECT_TRUE(fs.calls.empty());  // nothing made
+  Resources net;
+  net.network = NetworkResources{};
+  net.network->class_id = 1;
+  EXPECT_FALSE(MakeV2(fs, host, "/cvb/net")->Create(net).ok());
 }
 
 TEST(CgroupV2, EnablesControllersThenWritesLimits) {
@@ -197,7 +334,8 @@ TEST(CgroupHybrid, LimitsInV1TrackingInUnified) {
   ASSERT_TRUE(m->Create(res).ok());
   EXPECT_EQ(m->leaves(), (std::vector<std::string>{
                              "/sys/fs/cgroup/memory/process_api/abc/cvrun-h",
-                             "/sys/fs/cgroup/pids/cvrun-h", "/sys/fs/cgroup/unified/cvrun-h"}));
+                             "/sys/fs/cgroup/pids/cvrun-h", "/sys/fs/cgroup/cpu/cvrun-h",
+                             "/sys/fs/cgroup/cpuacct/cvrun-h", "/sys/fs/cgroup/unified/cvrun-h"}));
   // No controller is enabled in the unified hierarchy and no limit is written there.
   for (const auto& call : fs.calls) EXPECT_EQ(call.find("unified/cgroup.subtree_control"), std::string::npos);
   EXPECT_EQ(fs.calls.back(), "open /sys/fs/cgroup/unified/cvrun-h");

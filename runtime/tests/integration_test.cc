@@ -1,22 +1,25 @@
 // Real containers, as root: lifecycle, isolation seen from inside (cvb-probe), limits, hooks,
 // bad input and faults. Every test ends by checking that nothing is left behind.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-#include <map>
 #include <cstring>
 #include <future>
+#include <map>
+#include <optional>
 #include <thread>
 
+#include "cvb/common/clock.h"
 #include "cvb/common/file.h"
 #include "cvb/common/line_reader.h"
-#include "cvb/common/clock.h"
 #include "test_env.h"
 
 namespace cvb::runtime::testenv {
@@ -420,6 +423,278 @@ TEST(Hooks, RunInOrderWithStateOnStdin) {
   EXPECT_EQ(*text,
             "prestart \"status\": \"created\"\ncreateRuntime \"status\": \"created\"\n"
             "poststart \"status\": \"running\"\npoststop \"status\": \"stopped\"\n");
+  EXPECT_NO_LEAKS();
+}
+
+// A character device outside the default allow list that this host can open (block devices it
+// cannot): /dev/kvm (c 10:232) when the host has KVM, else fuse, tun, loop-control. Tried through
+// a fresh node in the test directory, as the container will.
+std::optional<std::pair<int, int>> OpenableMiscDevice() {
+  for (auto [major, minor] :
+       std::initializer_list<std::pair<int, int>>{{10, 232}, {10, 229}, {10, 200}, {10, 237}}) {
+    std::string node = TestDir() + "/probe-node";
+    ::unlink(node.c_str());
+    if (::mknod(node.c_str(), S_IFCHR | 0600, makedev(major, minor)) != 0) continue;
+    int fd = ::open(node.c_str(), O_RDWR | O_CLOEXEC);
+    ::unlink(node.c_str());
+    if (fd >= 0) {
+      ::close(fd);
+      return std::make_pair(major, minor);
+    }
+  }
+  return std::nullopt;
+}
+
+// Device rules are a security boundary: with CAP_MKNOD granted, a node the rules deny can be
+// made (every c/b device gets "m", as under runc and crun) but not opened.
+TEST(Devices, RulesDecideWhatAContainerWithCapMknodCanOpen) {
+  REQUIRE_ROOT();
+  if (!PathExists("/sys/fs/cgroup/devices/devices.list"))
+    GTEST_SKIP() << "no v1 devices hierarchy on this host";
+  auto dev = OpenableMiscDevice();
+  if (!dev) GTEST_SKIP() << "no misc device (kvm, fuse, tun, loop-control) opens on this host";
+  auto [major, minor] = *dev;
+  std::string mm = std::to_string(major) + ":" + std::to_string(minor);
+  auto run = [&](const std::string& name, bool allow) {
+    json cfg = BaseConfig({"/bin/sh", "-c",
+                           "/bin/cvb-probe mknod /dev/node " + std::to_string(major) + " " +
+                               std::to_string(minor) + "; grep devices /proc/self/cgroup"},
+                          name);
+    json caps = {"CAP_MKNOD", "CAP_KILL"};
+    cfg["process"]["capabilities"] = {{"bounding", caps}, {"effective", caps}, {"permitted", caps}};
+    cfg["linux"]["resources"]["devices"] = {{{"allow", false}, {"access", "rwm"}}};
+    if (allow)
+      cfg["linux"]["resources"]["devices"].push_back(
+          {{"allow", true}, {"type", "c"}, {"major", major}, {"minor", minor}, {"access", "rw"}});
+    std::string list = TestDir() + "/" + name + "-devices.list";
+    cfg["hooks"] = {
+        {"createRuntime",
+         {{{"path", "/bin/sh"},
+           {"args",
+            {"sh", "-c",
+             "cat /sys/fs/cgroup/devices/cvrun-it-" + name + "/devices.list > " + list}}}}}};
+    auto r = Cvrun({"run", "--bundle", WriteBundle(name, cfg), Id(name)});
+    EXPECT_EQ(r.status.code, 0) << r.err;
+    auto text = ReadFile(list);
+    return std::make_pair(r.out, text.ok() ? *text : std::string("<none>"));
+  };
+  auto [denied, denied_list] = run("devdeny", false);
+  EXPECT_NE(denied.find("mknod /dev/node ok"), std::string::npos) << denied;
+  EXPECT_NE(denied.find("open /dev/node errno=1\n"), std::string::npos) << denied;  // EPERM
+  EXPECT_NE(denied.find(":devices:/cvrun-it-devdeny"), std::string::npos) << denied;
+  EXPECT_EQ(denied_list.find(mm), std::string::npos) << denied_list;
+  EXPECT_EQ(denied_list.find("a *:* rwm"), std::string::npos) << denied_list;
+  EXPECT_NE(denied_list.find("c 1:3 rwm"), std::string::npos) << denied_list;
+  auto [allowed, allowed_list] = run("devallow", true);
+  EXPECT_NE(allowed.find("open /dev/node ok"), std::string::npos) << allowed;
+  EXPECT_NE(allowed_list.find("c " + mm + " rw"), std::string::npos) << allowed_list;
+  EXPECT_NO_LEAKS();
+}
+
+TEST(Devices, LinuxDevicesInSubdirectoriesLandInTheContainersDev) {
+  REQUIRE_ROOT();
+  json cfg = BaseConfig({"/bin/cvb-probe", "report", "/dev/sub/null2"}, "devsub");
+  cfg["linux"]["devices"] = {
+      {{"type", "c"}, {"path", "/dev/sub/null2"}, {"major", 1}, {"minor", 3}}};
+  auto r = Cvrun({"run", "--bundle", WriteBundle("devsub", cfg), Id("devsub")});
+  ASSERT_EQ(r.status.code, 0) << r.err;
+  EXPECT_EQ(One(ParseReport(r.out), "path"), "/dev/sub/null2 yes");
+  EXPECT_NO_LEAKS();
+}
+
+TEST(Network, LoopbackIsUpInANewNetworkNamespace) {
+  REQUIRE_ROOT();
+  auto r = Cvrun(
+      {"run", "--bundle",
+       WriteBundle("lo", BaseConfig({"/bin/cvb-probe", "read", "/sys/class/net/lo/flags"}, "lo")),
+       Id("lo")});
+  ASSERT_EQ(r.status.code, 0) << r.err;
+  EXPECT_EQ(r.out, "read /sys/class/net/lo/flags 0x9\n");  // IFF_UP | IFF_LOOPBACK
+  EXPECT_NO_LEAKS();
+}
+
+// Host directory with a tmpfs sub-mount, a file and a symlink to it, for the mount option tests.
+class MountSource {
+ public:
+  MountSource() : dir_(TestDir() + "/msrc") {
+    (void)MakeDirs(dir_ + "/sub");
+    ok_ = ::mount("tmpfs", (dir_ + "/sub").c_str(), "tmpfs", 0, "size=64k") == 0;
+    (void)WriteFile(dir_ + "/file", "content\n");
+    (void)::symlink("file", (dir_ + "/link").c_str());
+  }
+  ~MountSource() { ::umount2((dir_ + "/sub").c_str(), MNT_DETACH); }
+  bool ok() const { return ok_; }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+  bool ok_ = false;
+};
+
+TEST(MountOptions, RroNosymfollowAndAtimeOnBinds) {
+  REQUIRE_ROOT();
+  {
+    MountSource src;
+    ASSERT_TRUE(src.ok());
+    auto run = [&](const std::string& name, const std::vector<std::string>& options,
+                   const std::string& script) {
+      json cfg = BaseConfig({"/bin/sh", "-c", script}, name);
+      cfg["mounts"].push_back({{"destination", "/data"},
+                               {"type", "bind"},
+                               {"source", src.dir()},
+                               {"options", options}});
+      auto r = Cvrun({"run", "--bundle", WriteBundle(name, cfg), Id(name)});
+      EXPECT_EQ(r.status.code, 0) << name << ": " << r.err;
+      return r.out;
+    };
+    // rbind alone: the sub-mount is writable; rro: read-only all the way down (EROFS = 30).
+    EXPECT_EQ(run("rbind", {"rbind"}, "/bin/cvb-probe write /data/sub/x"),
+              "write /data/sub/x ok\n");
+    EXPECT_EQ(run("rro", {"rbind", "rro"}, "/bin/cvb-probe write /data/sub/x"),
+              "write /data/sub/x errno=30\n");
+    // nosymfollow: the symlink is not followed (ELOOP = 40); the file itself reads.
+    EXPECT_EQ(run("nosym", {"rbind", "nosymfollow"},
+                  "/bin/cvb-probe read /data/link; /bin/cvb-probe read /data/file"),
+              "read /data/link errno=40\nread /data/file content\n");
+    // strictatime and noatime used to fail with EINVAL in mount_setattr.
+    for (const char* atime : {"noatime", "strictatime", "relatime"}) {
+      std::string out =
+          run(std::string("at") + atime, {"bind", atime}, "grep ' /data ' /proc/self/mountinfo");
+      std::string want = std::string(atime) == "strictatime" ? "" : atime;
+      if (!want.empty())
+        EXPECT_NE(out.find(want), std::string::npos) << atime << ": " << out;
+      else
+        EXPECT_EQ(out.find("relatime"), std::string::npos) << out;
+    }
+  }  // the source's sub-mount is gone before the leak check
+  EXPECT_NO_LEAKS();
+}
+
+TEST(MountOptions, SysfsFallbackInAUserNamespaceIsReadOnly) {
+  REQUIRE_ROOT();
+  // A new user namespace without a new network namespace cannot mount sysfs: the host's /sys
+  // is bound instead, and it must be read-only, sub-mounts included.
+  json cfg = BaseConfig({"/bin/sh", "-c", "grep ' /sys' /proc/self/mountinfo"}, "sysro");
+  json namespaces = json::array();
+  for (const auto& ns : cfg["linux"]["namespaces"])
+    if (ns["type"] != "network") namespaces.push_back(ns);
+  namespaces.push_back({{"type", "user"}});
+  cfg["linux"]["namespaces"] = namespaces;
+  cfg["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  cfg["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  cfg["linux"]["resources"] = json::object();
+  auto r = Cvrun({"run", "--bundle", WriteBundle("sysro", cfg), Id("sysro")});
+  ASSERT_EQ(r.status.code, 0) << r.err;
+  int lines = 0;
+  for (const auto& line : Split(r.out, '\n')) {
+    if (line.empty()) continue;
+    ++lines;
+    auto fields = Split(line, ' ');
+    ASSERT_GT(fields.size(), 5u);
+    EXPECT_EQ(fields[5].rfind("ro,", 0), 0u) << line;  // per-mount options start with ro
+  }
+  EXPECT_GT(lines, 1) << r.out;  // /sys and its sub-mounts
+  EXPECT_NO_LEAKS();
+}
+
+TEST(Limits, DisableOomKillerAndKernelTcpReachTheMemoryCgroup) {
+  REQUIRE_ROOT();
+  if (!PathExists("/sys/fs/cgroup/memory/memory.oom_control"))
+    GTEST_SKIP() << "no v1 memory hierarchy";
+  json cfg = BaseConfig({"/bin/true"}, "oomoff");
+  cfg["linux"]["resources"]["memory"]["disableOOMKiller"] = true;
+  bool tcp = PathExists("/sys/fs/cgroup/memory/memory.kmem.tcp.limit_in_bytes");
+  if (tcp) cfg["linux"]["resources"]["memory"]["kernelTCP"] = 8 << 20;
+  std::string seen = TestDir() + "/oomoff-seen";
+  // The memory hierarchy nests under our own cgroup there: find the directory by name.
+  cfg["hooks"] = {{"createRuntime",
+                   {{{"path", "/bin/sh"},
+                     {"args",
+                      {"sh", "-c",
+                       "d=$(find /sys/fs/cgroup/memory -maxdepth 4 -type d -name "
+                       "cvrun-it-oomoff | head -1); grep oom_kill_disable "
+                       "$d/memory.oom_control > " +
+                           seen +
+                           "; cat "
+                           "$d/memory.kmem.tcp.limit_in_bytes >> " +
+                           seen}}}}}};
+  auto r = Cvrun({"run", "--bundle", WriteBundle("oomoff", cfg), Id("oomoff")});
+  ASSERT_EQ(r.status.code, 0) << r.err;
+  auto text = ReadFile(seen);
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(Split(*text, '\n')[0], "oom_kill_disable 1");
+  if (tcp) EXPECT_EQ(Split(*text, '\n')[1], std::to_string(8 << 20));
+  EXPECT_NO_LEAKS();
+}
+
+TEST(BadInput, FieldsThisHostCannotApplyAreRefusedAndLeaveNothing) {
+  REQUIRE_ROOT();
+  struct Case {
+    const char* name;
+    json resources;
+    const char* message;
+  } cases[] = {
+      {"refblkio", {{"blockIO", {{"weight", 500}}}}, "linux.resources.blockIO.weight: "},
+      {"refhuge",
+       {{"hugepageLimits", {{{"pageSize", "2MB"}, {"limit", 2097152}}}}},
+       "linux.resources.hugepageLimits"},
+      {"refnet", {{"network", {{"classID", 1048577}}}}, "linux.resources.network.classID: "},
+  };
+  for (const auto& c : cases) {
+    std::string knob = std::string(c.name) == "refblkio"  ? "/sys/fs/cgroup/blkio/blkio.weight"
+                       : std::string(c.name) == "refhuge" ? "/sys/fs/cgroup/hugetlb"
+                                                          : "/sys/fs/cgroup/net_cls";
+    if (PathExists(knob)) continue;  // this host can apply it: not a refusal case here
+    json cfg = BaseConfig({"/bin/true"}, c.name);
+    cfg["linux"]["resources"].update(c.resources);
+    auto r = Cvrun({"run", "--bundle", WriteBundle(c.name, cfg), Id(c.name)});
+    EXPECT_NE(r.status.code, 0) << c.name;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << c.name << ": " << r.err;
+  }
+  EXPECT_NO_LEAKS();
+}
+
+TEST(Hooks, FailingPoststartAndPoststopWarnAndTheRestRun) {
+  REQUIRE_ROOT();
+  std::string log = TestDir() + "/hookfail.log";
+  auto hook = [&](const std::string& script) {
+    return json{{"path", "/bin/sh"}, {"args", {"sh", "-c", script}}};
+  };
+  json cfg = BaseConfig({"/bin/true"}, "hookfail");
+  cfg["hooks"] = {{"poststart", {hook("exit 3"), hook("echo poststart2 >> " + log)}},
+                  {"poststop", {hook("exit 4"), hook("echo poststop2 >> " + log)}}};
+  std::string id = Id("hookfail");
+  std::string bundle = WriteBundle("hookfail", cfg);
+  ASSERT_EQ(Cvrun({"create", "--bundle", bundle, id}).status.code, 0);
+  auto start = Cvrun({"start", id});
+  EXPECT_EQ(start.status.code, 0) << start.err;
+  EXPECT_NE(start.err.find("hooks.poststart[0]"), std::string::npos) << start.err;
+  auto del = Cvrun({"delete", "--force", id});
+  EXPECT_EQ(del.status.code, 0) << del.err;
+  EXPECT_NE(del.err.find("hooks.poststop[0]"), std::string::npos) << del.err;
+  auto text = ReadFile(log);
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(*text, "poststart2\npoststop2\n");
+  EXPECT_NO_LEAKS();
+}
+
+TEST(Hooks, StartContainerRunsInTheContainerBeforeTheProcess) {
+  REQUIRE_ROOT();
+  json cfg = BaseConfig({"/bin/sh", "-c", "echo process $(hostname)"}, "starthook");
+  // The hook's path and its view are the container's: its hostname, its /bin/sh.
+  cfg["hooks"] = {
+      {"startContainer",
+       {{{"path", "/bin/sh"},
+         {"args", {"sh", "-c", "echo hook $(hostname) $(grep -o '\"status\": \"[a-z]*\"')"}}}}}};
+  auto r = Cvrun({"run", "--bundle", WriteBundle("starthook", cfg), Id("starthook")});
+  ASSERT_EQ(r.status.code, 0) << r.err;
+  EXPECT_EQ(r.out, "hook cvrun-test \"status\": \"created\"\nprocess cvrun-test\n");
+  // A failing startContainer hook: the process never runs.
+  cfg["hooks"]["startContainer"][0]["args"] = {"sh", "-c", "exit 5"};
+  auto f = Cvrun({"run", "--bundle", WriteBundle("starthookfail", cfg), Id("starthookfail")});
+  EXPECT_NE(f.status.code, 0);
+  EXPECT_EQ(f.out.find("process"), std::string::npos) << f.out;
+  EXPECT_NE(f.err.find("startContainer hook failed"), std::string::npos) << f.err;
   EXPECT_NO_LEAKS();
 }
 

@@ -108,7 +108,10 @@ TEST(Namespaces, MountNamespaceIsRequired) {
   spec->linux.namespaces = {{"pid", ""}};
   auto plan = PlanNamespaces(*spec);
   ASSERT_FALSE(plan.ok());
-  EXPECT_EQ(plan.error().message(), "linux.namespaces: cvrun needs a mount namespace (pivot_root)");
+  EXPECT_EQ(
+      plan.error().message(),
+      "linux.namespaces: no mount namespace: cvrun builds the rootfs with mounts and pivot_root, "
+      "which would change the host's own mounts; add {\"type\": \"mount\"}");
 }
 
 TEST(Signals, NamesNumbersAndErrors) {

@@ -182,6 +182,33 @@ Result<void> Remove(sys::Sys& sys, const std::vector<std::string>& created, int 
   return Ok();
 }
 
+std::vector<DeviceRule> DeviceRules(const std::vector<DeviceRule>& spec_rules,
+                                    const std::vector<Device>& linux_devices) {
+  std::vector<DeviceRule> rules = spec_rules;
+  if (rules.empty()) return rules;
+  auto allow = [&](const char* type, std::optional<int64_t> major, std::optional<int64_t> minor,
+                   const char* access) {
+    rules.push_back(DeviceRule{true, type, major, minor, access});
+  };
+  allow("c", std::nullopt, std::nullopt, "m");
+  allow("b", std::nullopt, std::nullopt, "m");
+  // The nodes of the default /dev (mounts.cc PlanDevices), /dev/pts/* and /dev/ptmx.
+  for (auto [major, minor] : std::initializer_list<std::pair<int, int>>{
+           {1, 3}, {1, 5}, {1, 7}, {1, 8}, {1, 9}, {5, 0}, {5, 2}})
+    allow("c", major, minor, "rwm");
+  allow("c", 136, std::nullopt, "rwm");
+  for (const auto& d : linux_devices)
+    if (d.type == "c" || d.type == "b" || d.type == "u")
+      allow(d.type == "b" ? "b" : "c", d.major, d.minor, "rwm");
+  return rules;
+}
+
+std::string DeviceRuleLine(const DeviceRule& rule) {
+  if (rule.type == "a") return "a *:* rwm";
+  auto num = [](const std::optional<int64_t>& v) { return v ? std::to_string(*v) : "*"; };
+  return rule.type + " " + num(rule.major) + ":" + num(rule.minor) + " " + rule.access;
+}
+
 uint64_t SharesToWeight(uint64_t shares) {
   // The mapping runc and crun use: [2, 262144] -> [1, 10000].
   if (shares == 0) return 0;

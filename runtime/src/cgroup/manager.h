@@ -1,6 +1,7 @@
 // Cgroup management behind one small interface. Three managers:
-//   V1     one directory per needed v1 hierarchy (memory and pids always, cpu/cpuset on request),
-//          the process joins by writing cgroup.procs after clone.
+//   V1     one directory per needed v1 hierarchy (memory, pids, devices, freezer, cpu, cpuacct
+//          always; cpuset, blkio, net_cls, net_prio, hugetlb when the config sets them; co-mounted
+//          controllers share one directory), the process joins by writing cgroup.procs after clone.
 //   V2     one directory in the unified hierarchy, controllers enabled in the ancestors'
 //          cgroup.subtree_control, the process joins at clone time (clone3 CLONE_INTO_CGROUP).
 //   Hybrid limits through V1; a controller-less unified directory joined at clone time gives
@@ -90,6 +91,14 @@ void KillAll(sys::Sys& sys, const std::vector<std::string>& leaves, int sig);
 // Removes the made directories, deepest first, waiting (up to timeout_ms) for dying processes
 // to leave. Missing directories are fine (idempotent).
 Result<void> Remove(sys::Sys& sys, const std::vector<std::string>& created, int timeout_ms = 2000);
+
+// The device rules a container's cgroup gets: the spec's linux.resources.devices in order, then
+// (when there are any) the nodes cvrun itself makes in /dev and "m" for every c/b device (as runc
+// and crun append them), then linux.devices (the config asked for those nodes).
+std::vector<DeviceRule> DeviceRules(const std::vector<DeviceRule>& spec_rules,
+                                    const std::vector<Device>& linux_devices);
+// "c 10:232 rw", "a *:* rwm": the v1 devices.allow / devices.deny line.
+std::string DeviceRuleLine(const DeviceRule& rule);
 
 // v2 conversions, exposed for tests.
 uint64_t SharesToWeight(uint64_t shares);

@@ -1,4 +1,5 @@
 // cgroup v1: one directory per hierarchy the container needs.
+#include <algorithm>
 #include <cerrno>
 
 #include "cgroup/manager.h"
@@ -15,26 +16,44 @@ class V1 : public Manager {
       : sys_(sys), host_(host), cgroups_path_(std::move(cgroups_path)) {}
 
   Result<void> Create(const Resources& res) override {
-    // memory and pids always (accounting, ps, kill); cpu and cpuset only when asked for, since
-    // every hierarchy joined costs a mkdir and a write on the start path.
-    std::vector<std::pair<std::string, bool>> wanted = {{"memory", false}, {"pids", false}};
-    if (res.memory) wanted[0].second = true;
-    if (res.pids_limit) wanted[1].second = true;
-    bool cpu = res.cpu && (res.cpu->shares || res.cpu->quota || res.cpu->period);
-    bool cpuset = res.cpu && (!res.cpu->cpus.empty() || !res.cpu->mems.empty());
-    if (cpu) wanted.push_back({"cpu", true});
-    if (cpuset) wanted.push_back({"cpuset", true});
+    // The hierarchies users need (ps/kill, device rules, pause, stats, limits) always; the rest
+    // only when the config sets them. A field that needs a controller this host lacks is refused
+    // here, naming the field.
+    struct Want {
+      const char* controller;
+      const char* field;  // "" when the hierarchy is joined for its own sake
+    };
+    std::vector<Want> wanted = {{"memory", ""},  {"pids", ""}, {"devices", ""},
+                                {"freezer", ""}, {"cpu", ""},  {"cpuacct", ""}};
+    if (res.memory) wanted[0].field = "linux.resources.memory";
+    if (res.pids_limit) wanted[1].field = "linux.resources.pids";
+    if (!res.devices.empty()) wanted[2].field = "linux.resources.devices";
+    if (res.cpu && (res.cpu->shares || res.cpu->quota || res.cpu->period))
+      wanted[4].field = "linux.resources.cpu";
+    if (res.cpu && (!res.cpu->cpus.empty() || !res.cpu->mems.empty()))
+      wanted.push_back({"cpuset", "linux.resources.cpu"});
+    if (res.block_io) wanted.push_back({"blkio", "linux.resources.blockIO"});
+    if (res.network && res.network->class_id)
+      wanted.push_back({"net_cls", "linux.resources.network.classID"});
+    if (res.network && !res.network->priorities.empty())
+      wanted.push_back({"net_prio", "linux.resources.network.priorities"});
+    if (!res.hugepage_limits.empty())
+      wanted.push_back({"hugetlb", "linux.resources.hugepageLimits"});
     if (!res.unified.empty())
       return Failure("linux.resources.unified: needs cgroup v2, this host is v1");
-    for (const auto& [controller, required] : wanted) {
-      const V1Hierarchy* h = host_.FindV1(controller);
+    for (const auto& w : wanted) {
+      const V1Hierarchy* h = host_.FindV1(w.controller);
       if (!h) {
-        if (required) return Failure("cgroup: v1 controller " + controller + " is not mounted");
+        if (*w.field)
+          return Failure(std::string(w.field) + ": the " + w.controller +
+                         " controller is not mounted as cgroup v1 on this host");
         continue;
       }
       std::string path = ResolvePath(h->mount, h->root, h->self, cgroups_path_);
-      dirs_[controller] = path;
-      bool is_cpuset = controller == "cpuset";
+      dirs_[w.controller] = path;
+      // Co-mounted controllers (cpu,cpuacct) share one directory: one mkdir, one join.
+      if (std::find(leaves_.begin(), leaves_.end(), path) != leaves_.end()) continue;
+      bool is_cpuset = std::string(w.controller) == "cpuset";
       CVB_TRY(MakePath(sys_, h->mount, path, [&](const std::string& made) -> Result<void> {
         // A new v1 cpuset is empty and refuses tasks: inherit the parent's.
         if (!is_cpuset) return Ok();
@@ -67,7 +86,32 @@ class V1 : public Manager {
     return Ok();
   }
 
+  // Writes file in controller's directory, refusing `field` when the host's kernel has no
+  // such file (the controller exists but this knob does not, e.g. blkio.weight without CFQ/BFQ).
+  Result<void> WriteKnob(const std::string& controller, const std::string& file,
+                         const std::string& value, const std::string& field) {
+    std::string path = dirs_[controller] + "/" + file;
+    if (!sys_.Exists(path))
+      return Failure(field + ": this host's " + controller + " cgroup has no " + file);
+    auto r = sys_.WriteFile(path, value);
+    if (!r.ok()) return r.error().wrap(field);
+    return Ok();
+  }
+
+  Result<void> WriteDevices(const std::vector<DeviceRule>& rules) {
+    const std::string field = "linux.resources.devices";
+    for (size_t i = 0; i < rules.size(); ++i) {
+      const DeviceRule& r = rules[i];
+      std::string line = DeviceRuleLine(r);
+      auto w =
+          sys_.WriteFile(dirs_["devices"] + (r.allow ? "/devices.allow" : "/devices.deny"), line);
+      if (!w.ok()) return w.error().wrap(field + " \"" + line + "\"");
+    }
+    return Ok();
+  }
+
   Result<void> WriteLimits(const Resources& res) {
+    if (!res.devices.empty()) CVB_TRY(WriteDevices(res.devices));
     if (res.memory) {
       const auto& m = *res.memory;
       if (m.limit) CVB_TRY(Write("memory", "memory.limit_in_bytes", IntString(*m.limit)));
@@ -81,6 +125,64 @@ class V1 : public Manager {
       }
       if (m.swappiness)
         CVB_TRY(Write("memory", "memory.swappiness", std::to_string(*m.swappiness)));
+      if (m.kernel_tcp)
+        CVB_TRY(WriteKnob("memory", "memory.kmem.tcp.limit_in_bytes", IntString(*m.kernel_tcp),
+                          "linux.resources.memory.kernelTCP"));
+      if (m.disable_oom_killer)
+        CVB_TRY(WriteKnob("memory", "memory.oom_control", *m.disable_oom_killer ? "1" : "0",
+                          "linux.resources.memory.disableOOMKiller"));
+    }
+    if (res.block_io) {
+      const BlockIo& io = *res.block_io;
+      const std::string f = "linux.resources.blockIO";
+      auto dev = [](const BlockIoDevice& d) {
+        return std::to_string(d.major) + ":" + std::to_string(d.minor);
+      };
+      if (io.weight)
+        CVB_TRY(WriteKnob("blkio", "blkio.weight", std::to_string(*io.weight), f + ".weight"));
+      if (io.leaf_weight)
+        CVB_TRY(WriteKnob("blkio", "blkio.leaf_weight", std::to_string(*io.leaf_weight),
+                          f + ".leafWeight"));
+      for (size_t i = 0; i < io.weight_device.size(); ++i) {
+        const auto& d = io.weight_device[i];
+        std::string where = f + ".weightDevice[" + std::to_string(i) + "]";
+        if (d.weight)
+          CVB_TRY(WriteKnob("blkio", "blkio.weight_device",
+                            dev(d) + " " + std::to_string(*d.weight), where));
+        if (d.leaf_weight)
+          CVB_TRY(WriteKnob("blkio", "blkio.leaf_weight_device",
+                            dev(d) + " " + std::to_string(*d.leaf_weight), where));
+      }
+      struct Throttle {
+        const std::vector<BlockIoDevice>* list;
+        const char* file;
+        const char* key;
+      } throttles[] = {
+          {&io.throttle_read_bps, "blkio.throttle.read_bps_device", "throttleReadBpsDevice"},
+          {&io.throttle_write_bps, "blkio.throttle.write_bps_device", "throttleWriteBpsDevice"},
+          {&io.throttle_read_iops, "blkio.throttle.read_iops_device", "throttleReadIOPSDevice"},
+          {&io.throttle_write_iops, "blkio.throttle.write_iops_device", "throttleWriteIOPSDevice"}};
+      for (const auto& t : throttles)
+        for (size_t i = 0; i < t.list->size(); ++i)
+          CVB_TRY(WriteKnob("blkio", t.file,
+                            dev((*t.list)[i]) + " " + std::to_string((*t.list)[i].rate),
+                            f + "." + t.key + "[" + std::to_string(i) + "]"));
+    }
+    if (res.network) {
+      if (res.network->class_id)
+        CVB_TRY(WriteKnob("net_cls", "net_cls.classid", std::to_string(*res.network->class_id),
+                          "linux.resources.network.classID"));
+      for (size_t i = 0; i < res.network->priorities.size(); ++i) {
+        const auto& [name, prio] = res.network->priorities[i];
+        CVB_TRY(WriteKnob("net_prio", "net_prio.ifpriomap", name + " " + std::to_string(prio),
+                          "linux.resources.network.priorities[" + std::to_string(i) + "]"));
+      }
+    }
+    for (size_t i = 0; i < res.hugepage_limits.size(); ++i) {
+      const auto& h = res.hugepage_limits[i];
+      CVB_TRY(WriteKnob("hugetlb", "hugetlb." + h.page_size + ".limit_in_bytes",
+                        std::to_string(h.limit),
+                        "linux.resources.hugepageLimits[" + std::to_string(i) + "]"));
     }
     if (res.pids_limit)
       CVB_TRY(Write("pids", "pids.max", *res.pids_limit > 0 ? IntString(*res.pids_limit) : "max"));

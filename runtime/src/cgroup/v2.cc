@@ -16,6 +16,7 @@ class V2 : public Manager {
 
   Result<void> Create(const Resources& res) override {
     if (host_.unified_mount.empty()) return Failure("cgroup: cgroup2 is not mounted");
+    if (apply_limits_) CVB_TRY(Refusals(res));
     std::string leaf =
         ResolvePath(host_.unified_mount, host_.unified_root, host_.unified_self, cgroups_path_);
     std::vector<std::string> controllers = apply_limits_ ? Controllers(res) : std::vector<std::string>{};
@@ -48,12 +49,32 @@ class V2 : public Manager {
     if (res.pids_limit) add("pids");
     if (res.cpu && (res.cpu->shares || res.cpu->quota || res.cpu->period)) add("cpu");
     if (res.cpu && (!res.cpu->cpus.empty() || !res.cpu->mems.empty())) add("cpuset");
+    if (res.block_io) add("io");
+    if (!res.hugepage_limits.empty()) add("hugetlb");
     for (const auto& [file, value] : res.unified) {
       auto dot = file.find('.');
       if (dot != std::string::npos && file.compare(0, dot, "cgroup") != 0)
         add(file.substr(0, dot));
     }
     return out;
+  }
+
+  // What cgroup v2 cannot express: refused before anything is made.
+  static Result<void> Refusals(const Resources& res) {
+    if (!res.devices.empty())
+      return Failure(
+          "linux.resources.devices: device rules on a cgroup v2 host need an eBPF device "
+          "program, which cvrun does not implement yet");
+    if (res.network)
+      return Failure("linux.resources.network: cgroup v2 has no net_cls/net_prio controller");
+    if (res.memory && res.memory->kernel_tcp)
+      return Failure("linux.resources.memory.kernelTCP: cgroup v2 has no TCP memory limit");
+    if (res.memory && res.memory->disable_oom_killer.value_or(false))
+      return Failure(
+          "linux.resources.memory.disableOOMKiller: cgroup v2 cannot disable the OOM killer");
+    if (res.block_io && res.block_io->leaf_weight)
+      return Failure("linux.resources.blockIO.leafWeight: cgroup v2 has no leaf weight");
+    return Ok();
   }
 
   // "+memory +pids" in cgroup.subtree_control of every ancestor of the leaf, from the top,
@@ -101,6 +122,16 @@ class V2 : public Manager {
     return Ok();
   }
 
+  // A write whose failure names the spec field.
+  Result<void> WriteIo(const std::string& leaf, const std::string& file, const std::string& value,
+                       const std::string& field) {
+    if (!sys_.Exists(leaf + "/" + file))
+      return Failure(field + ": this host's cgroup v2 has no " + file);
+    auto r = sys_.WriteFile(leaf + "/" + file, value);
+    if (!r.ok()) return r.error().wrap(field);
+    return Ok();
+  }
+
   Result<void> WriteLimits(const std::string& leaf, const Resources& res) {
     if (res.memory) {
       const auto& m = *res.memory;
@@ -128,6 +159,44 @@ class V2 : public Manager {
       if (!c.cpus.empty()) CVB_TRY(Write(leaf, "cpuset.cpus", c.cpus));
       if (!c.mems.empty()) CVB_TRY(Write(leaf, "cpuset.mems", c.mems));
     }
+    if (res.block_io) {
+      const BlockIo& io = *res.block_io;
+      // blkio weights [10, 1000] map onto io.weight [1, 10000] as runc and crun map them.
+      auto weight = [](uint16_t w) { return std::to_string(1 + (uint64_t{w} - 10) * 9999 / 990); };
+      auto dev = [](const BlockIoDevice& d) {
+        return std::to_string(d.major) + ":" + std::to_string(d.minor);
+      };
+      if (io.weight)
+        CVB_TRY(WriteIo(leaf, "io.weight", "default " + weight(*io.weight),
+                        "linux.resources.blockIO.weight"));
+      for (size_t i = 0; i < io.weight_device.size(); ++i) {
+        std::string where = "linux.resources.blockIO.weightDevice[" + std::to_string(i) + "]";
+        if (io.weight_device[i].leaf_weight)
+          return Failure(where + ".leafWeight: cgroup v2 has no leaf weight");
+        if (io.weight_device[i].weight)
+          CVB_TRY(WriteIo(leaf, "io.weight",
+                          dev(io.weight_device[i]) + " " + weight(*io.weight_device[i].weight),
+                          where));
+      }
+      struct Throttle {
+        const std::vector<BlockIoDevice>* list;
+        const char* key;
+        const char* field;
+      } throttles[] = {{&io.throttle_read_bps, "rbps", "throttleReadBpsDevice"},
+                       {&io.throttle_write_bps, "wbps", "throttleWriteBpsDevice"},
+                       {&io.throttle_read_iops, "riops", "throttleReadIOPSDevice"},
+                       {&io.throttle_write_iops, "wiops", "throttleWriteIOPSDevice"}};
+      for (const auto& t : throttles)
+        for (size_t i = 0; i < t.list->size(); ++i)
+          CVB_TRY(WriteIo(
+              leaf, "io.max",
+              dev((*t.list)[i]) + " " + t.key + "=" + std::to_string((*t.list)[i].rate),
+              std::string("linux.resources.blockIO.") + t.field + "[" + std::to_string(i) + "]"));
+    }
+    for (size_t i = 0; i < res.hugepage_limits.size(); ++i)
+      CVB_TRY(WriteIo(leaf, "hugetlb." + res.hugepage_limits[i].page_size + ".max",
+                      std::to_string(res.hugepage_limits[i].limit),
+                      "linux.resources.hugepageLimits[" + std::to_string(i) + "]"));
     for (const auto& [file, value] : res.unified) {
       if (file.find('/') != std::string::npos || file.empty() || file[0] == '.')
         return Failure("linux.resources.unified." + file + ": invalid file name");

@@ -9,6 +9,8 @@
  *   cvb-probe sleep SECONDS ...  sleeps (extra args are markers the tests look for)
  *   cvb-probe alloc MIB          touches MIB MiB of memory, prints "alloc done"
  *   cvb-probe exit CODE          exits with CODE
+ *   cvb-probe mknod PATH MAJ MIN makes a character device, then opens it read-write
+ *                                ("mknod PATH ok|errno=N", "open PATH ok|errno=N")
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -20,6 +22,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 static int is_number(const char* s) {
@@ -151,5 +154,18 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (strcmp(cmd, "exit") == 0 && argc > 2) return atoi(argv[2]);
+  if (strcmp(cmd, "mknod") == 0 && argc > 4) {
+    dev_t dev = makedev((unsigned)atoi(argv[3]), (unsigned)atoi(argv[4]));
+    if (mknod(argv[2], S_IFCHR | 0600, dev) != 0)
+      printf("mknod %s errno=%d\n", argv[2], errno);
+    else
+      printf("mknod %s ok\n", argv[2]);
+    int fd = open(argv[2], O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+      printf("open %s errno=%d\n", argv[2], errno);
+    else
+      printf("open %s ok\n", argv[2]), close(fd);
+    return 0;
+  }
   return 2;
 }

@@ -15,6 +15,7 @@
 
 #include "cvb/common/result.h"
 #include "cvb/runtime/log.h"
+#include "cvb/runtime/spec.h"
 #include "cvb/runtime/state.h"
 
 namespace cvb::runtime {
@@ -60,6 +61,9 @@ class Runtime {
   RuntimeOptions options_;
   StateStore store_;
   PhaseTimings timings_;
+  // The last create's poststart hooks and their state JSON (`run` runs them after the commit).
+  std::vector<Hook> poststart_;
+  std::string poststart_state_;
 };
 
 // "TERM", "SIGTERM", "15", "RTMIN+3" → signal number; unknown → an error naming it.

@@ -95,6 +95,40 @@ struct MemoryResources {
   std::optional<int64_t> reservation;
   std::optional<int64_t> swap;  // memory + swap, as in the spec
   std::optional<uint64_t> swappiness;
+  std::optional<int64_t> kernel_tcp;       // memory.kernelTCP
+  std::optional<bool> disable_oom_killer;  // memory.disableOOMKiller
+};
+
+// linux.resources.devices[]: a device cgroup rule.
+struct DeviceRule {
+  bool allow = false;
+  std::string type = "a";        // a, c, b
+  std::optional<int64_t> major;  // none: any (*)
+  std::optional<int64_t> minor;
+  std::string access = "rwm";
+};
+
+struct BlockIoDevice {
+  int64_t major = 0, minor = 0;
+  std::optional<uint16_t> weight, leaf_weight;  // weightDevice
+  uint64_t rate = 0;                            // throttle*Device
+};
+
+struct BlockIo {
+  std::optional<uint16_t> weight, leaf_weight;
+  std::vector<BlockIoDevice> weight_device;
+  std::vector<BlockIoDevice> throttle_read_bps, throttle_write_bps, throttle_read_iops,
+      throttle_write_iops;
+};
+
+struct HugepageLimit {
+  std::string page_size;  // "2MB"
+  uint64_t limit = 0;
+};
+
+struct NetworkResources {
+  std::optional<uint32_t> class_id;
+  std::vector<std::pair<std::string, uint32_t>> priorities;  // interface, priority
 };
 
 struct CpuResources {
@@ -109,6 +143,10 @@ struct Resources {
   std::optional<MemoryResources> memory;
   std::optional<CpuResources> cpu;
   std::optional<int64_t> pids_limit;
+  std::vector<DeviceRule> devices;
+  std::optional<BlockIo> block_io;
+  std::vector<HugepageLimit> hugepage_limits;
+  std::optional<NetworkResources> network;
   std::map<std::string, std::string> unified;  // cgroup v2 files, written as is
 };
 
