@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <benchmark/benchmark.h>
+#include <nlohmann/json.hpp>
 
 #include "cvb/image/image.h"
 #include "cvb/launcher/launcher.h"
@@ -50,6 +51,13 @@ class Suite {
   // will make (for progress).
   virtual int Register(std::vector<LauncherSlot>& launchers, const SuiteOptions& options,
                        SweepState& state) = 0;
+  // After the last repetition, on the suite's result file as Google Benchmark wrote it: what
+  // needs the whole run (throughput's ratios to native). An error is reported and the file is
+  // kept as it was.
+  virtual Result<void> Finish(nlohmann::json& results) {
+    (void)results;
+    return Ok();
+  }
 };
 
 // How every suite's entry is measured: one launch (or fleet) per repetition, manual time in

@@ -28,6 +28,16 @@ void OnInterrupt(int) {
   (void)r;
 }
 
+// The suite's Finish step on its result file, written back whole (atomically) when it succeeds.
+Result<void> FinishSuiteFile(Suite& suite, const std::string& path) {
+  CVB_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  auto doc = nlohmann::json::parse(text, nullptr, false);
+  if (doc.is_discarded()) return Failure(path + ": not JSON; left as written");
+  auto finished = suite.Finish(doc);
+  if (!finished) return finished.error().wrap(path + " left as written");
+  return WriteFileAtomic(path, doc.dump(2) + "\n");
+}
+
 }  // namespace
 
 launcher::Registry BuiltinRegistry() {
@@ -197,6 +207,11 @@ int RunSweep(const SweepConfig& config, launcher::Registry& registry) {
     TeeReporter reporter(&json);
     benchmark::RunSpecifiedBenchmarks(&reporter);
     json.close();
+    if (auto f = FinishSuiteFile(*suite, path); !f) {
+      std::fprintf(stderr, "cvbench: suite %s: %s\n", suite_name.c_str(),
+                   f.error().message().c_str());
+      exit_code = 1;
+    }
     if (sweep.interrupted) {
       exit_code = 130;
       break;

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "cvb/common/result.h"
 #include "cvb/launcher/launcher.h"
 
@@ -28,7 +30,8 @@ namespace cvb::bench {
 // Where each mode runs: disk in /data (containers: the volume or overlay above; VMs: ext4 on a
 // virtio-blk raw image, cache=none where the host filesystem allows O_DIRECT; native: a scratch
 // directory via CVB_DATA_DIR); net against a server at Instance::NetworkAddress() (containers: a
-// veth into their own named netns; VMs: a tap; native: 127.0.0.1). runsc refuses net
+// veth into their own named netns; VMs: a tap; native: 127.0.0.1, and once more over a veth pair
+// into a netns of its own, entry throughput/native/mode:net/path:veth). runsc refuses net
 // (--network=none), which the entry reports as an error with that reason.
 struct ThroughputOptions {
   std::vector<std::string> modes = {"cpu", "mem", "disk", "net"};
@@ -53,32 +56,36 @@ const std::map<std::string, ModeFigures>& ThroughputModes();
 
 // The request for mode on a launcher of this kind ("native", "container", "vm"). Same
 // arguments everywhere, except that the native server listens on loopback only (the host's
-// other addresses are not ours to use).
+// other addresses are not ours to use) unless native_over_veth puts it in a namespace of its own.
 launcher::WorkloadRequest ThroughputRequest(const std::string& mode, const std::string& kind,
-                                            const ThroughputOptions& options);
+                                            const ThroughputOptions& options,
+                                            bool native_over_veth = false);
 
 // One measurement: start, ready, (net: the host client), exit, teardown. Figures by name (mode
 // figures, info fields and the host client's figures); an error names the failing phase.
 Result<std::map<std::string, double>> MeasureThroughput(launcher::Launcher& launcher,
                                                         const std::string& mode,
-                                                        const ThroughputOptions& options);
+                                                        const ThroughputOptions& options,
+                                                        bool native_over_veth = false);
 
-// Native's samples per mode and figure, from every native measurement of this sweep so far.
-// A ratio is figure / median of native's samples of the same figure: above 1 means more than
-// native (faster for rates, slower for the *_us latencies).
-class NativeBaseline {
- public:
-  void Add(const std::string& mode, const std::map<std::string, double>& figures);
-  bool Has(const std::string& mode) const;
-  size_t Samples(const std::string& mode) const;
-  // <figure>_ratio_to_native for each figure of the mode native has samples of.
-  std::map<std::string, double> Ratios(const std::string& mode,
-                                       const std::map<std::string, double>& figures) const;
-
- private:
-  mutable std::mutex mu_;
-  std::map<std::string, std::map<std::string, std::vector<double>>> samples_;
-};
+// Ratios to native, computed once the whole run is in (the suite's Finish step), by this rule:
+// each repetition's figure divided by the median of ALL native repetitions of the same mode in
+// the run, "<figure>_ratio_to_native" (above 1 means more than native: faster for rates, slower
+// for the *_us latencies). Native's own repetitions get ratios too, which centre on 1.0 and show
+// native's spread. Net figures are also divided by native over a veth pair
+// ("<figure>_ratio_to_native_veth", entry throughput/native/mode:net/path:veth): that ratio is
+// containment alone, while native veth / native loopback is the network path alone. A disk
+// figure whose median ratio exceeds kDeviceLimitRatio times native's O_DIRECT figure (when native
+// used O_DIRECT) cannot come from the device: the entry gets flags.<figure> with the reason and
+// its ratio moves to "<figure>_ratio_to_native_flagged", so nothing reads it as a result.
+// Aggregates (mean, median, stddev, cv, min, max) of those keys are recomputed from the
+// repetitions; context gains throughput_ratio_rule and throughput_device_check.
+inline constexpr double kDeviceLimitRatio = 1.5;
+Result<void> FinishThroughputResults(nlohmann::json& doc, const std::string& native_launcher);
+std::string ThroughputRatioRule();
+// "throughput/<launcher>/mode:<mode>[/path:<path>]".
+std::string ThroughputRunName(const std::string& launcher, const std::string& mode,
+                              const std::string& path = "");
 
 double Median(std::vector<double> v);
 

@@ -2,17 +2,16 @@
 // native measured in the same sweep (the shape of Felter et al. 2015).
 //
 // Entries are "throughput/<launcher>/mode:<mode>", one per repetition plus Google Benchmark's
-// aggregates; one counter per figure (units in the name) and, when native is among the
-// launchers, "<figure>_ratio_to_native". Manual time is the whole measurement (launch to
-// teardown); it is not the figure, the counters are.
+// aggregates; one counter per figure (units in the name). Manual time is the whole measurement
+// (launch to teardown); it is not the figure, the counters are. Native's net mode runs twice:
+// over loopback (throughput/native/mode:net) and over a veth pair into a namespace of its own
+// (throughput/native/mode:net/path:veth), so that a container's net ratio splits into the
+// network path and containment.
 //
-// Why ratios are computed as the sweep goes: repetitions of all entries run randomly interleaved
-// (so drift hits every launcher alike), and Google Benchmark fixes a repetition's counters when it
-// ends, so a ratio cannot wait for native's last repetition. Each ratio uses the median of
-// native's samples of that mode taken so far in this sweep (`native_samples` says how many).
-// When a non-native repetition comes up before native ran that mode, one extra native
-// measurement is made first, only for the baseline. The ratio's own median over the repetitions
-// is therefore the figure to read; native's entries carry ratios too, which show native's spread.
+// Repetitions of all entries run randomly interleaved (so drift hits every launcher alike).
+// Ratios to native are computed after the last repetition, from all of native's repetitions of
+// the run (FinishThroughputResults, throughput.h states the rule), and written into the
+// result file with their aggregates; so is the flag of a disk figure the device cannot give.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -96,7 +95,7 @@ Result<ThroughputOptions> ParseThroughputOptions(const std::map<std::string, std
 }
 
 launcher::WorkloadRequest ThroughputRequest(const std::string& mode, const std::string& kind,
-                                            const ThroughputOptions& o) {
+                                            const ThroughputOptions& o, bool native_over_veth) {
   launcher::WorkloadRequest r;
   r.mode = mode;
   if (mode == "cpu") {
@@ -116,18 +115,21 @@ launcher::WorkloadRequest ThroughputRequest(const std::string& mode, const std::
     // The server outlives the client's three phases by a wide margin, and still ends by itself.
     r.args = {"--port=" + std::to_string(o.net_port),
               "--seconds=" + Num(std::ceil(3 * o.net_seconds + 120))};
-    if (kind == "native") r.args.push_back("--bind=127.0.0.1");
+    // Native on the host binds loopback only; over veth it is alone in its namespace.
+    if (kind == "native" && !native_over_veth) r.args.push_back("--bind=127.0.0.1");
     r.needs_network = true;
+    r.native_over_veth = kind == "native" && native_over_veth;
   }
   return r;
 }
 
 Result<std::map<std::string, double>> MeasureThroughput(launcher::Launcher& l,
                                                         const std::string& mode,
-                                                        const ThroughputOptions& o) {
+                                                        const ThroughputOptions& o,
+                                                        bool native_over_veth) {
   auto spec = ThroughputModes().find(mode);
   if (spec == ThroughputModes().end()) return Failure("unknown mode " + mode);
-  launcher::WorkloadRequest req = ThroughputRequest(mode, l.Kind(), o);
+  launcher::WorkloadRequest req = ThroughputRequest(mode, l.Kind(), o, native_over_veth);
   if (auto s = l.Supports(req); !s) return s.error().wrap(l.Name() + " cannot run mode " + mode);
   CVB_ASSIGN_OR_RETURN(std::unique_ptr<launcher::Instance> inst, l.Start(req));
   // The instance's destructor tears it down on every early return below; Teardown() is called
@@ -211,40 +213,6 @@ double Median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-void NativeBaseline::Add(const std::string& mode, const std::map<std::string, double>& figures) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto spec = ThroughputModes().find(mode);
-  if (spec == ThroughputModes().end()) return;
-  for (const auto& k : spec->second.figures)
-    if (auto it = figures.find(k); it != figures.end()) samples_[mode][k].push_back(it->second);
-}
-
-bool NativeBaseline::Has(const std::string& mode) const { return Samples(mode) > 0; }
-
-size_t NativeBaseline::Samples(const std::string& mode) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = samples_.find(mode);
-  if (it == samples_.end()) return 0;
-  size_t n = 0;
-  for (const auto& [k, v] : it->second) n = std::max(n, v.size());
-  return n;
-}
-
-std::map<std::string, double> NativeBaseline::Ratios(
-    const std::string& mode, const std::map<std::string, double>& figures) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  std::map<std::string, double> out;
-  auto it = samples_.find(mode);
-  if (it == samples_.end()) return out;
-  for (const auto& [k, v] : figures) {
-    auto s = it->second.find(k);
-    if (s == it->second.end() || s->second.empty()) continue;
-    double base = Median(s->second);
-    if (base > 0) out[k + "_ratio_to_native"] = v / base;
-  }
-  return out;
-}
-
 namespace {
 
 class ThroughputSuite : public Suite {
@@ -273,62 +241,59 @@ class ThroughputSuite : public Suite {
     }
     ThroughputOptions o = *parsed;
     o.ready_timeout = options.ready_timeout;
-    launcher::Launcher* native = nullptr;
+    native_name_.clear();
     for (auto& slot : launchers)
       if (slot.launcher->Kind() == "native") {
-        native = slot.launcher.get();
+        native_name_ = slot.display_name;
         break;
       }
     int runs = 0;
     for (auto& slot : launchers) {
       for (const auto& mode : o.modes) {
-        launcher::Launcher* l = slot.launcher.get();
-        std::string name = "throughput/" + slot.display_name + "/mode:" + mode;
-        NativeBaseline* baseline = &baseline_;
-        Measured(benchmark::RegisterBenchmark(
-            name.c_str(),
-            [l, native, baseline, name, mode, o, &sweep](benchmark::State& st) {
-              for (auto _ : st) {
-                if (sweep.interrupted) {
-                  st.SkipWithError("interrupted");
-                  break;
-                }
-                sweep.Progress(name);
-                int64_t t0 = MonotonicNs();
-                auto figures = MeasureThroughput(*l, mode, o);
-                double elapsed_s = (MonotonicNs() - t0) / 1e9;
-                if (!figures) {
-                  sweep.Fail(st, name + ": " + figures.error().message());
-                  break;
-                }
-                if (l == native) {
-                  baseline->Add(mode, *figures);
-                } else if (native && !baseline->Has(mode)) {
-                  // Native has not run this mode yet (interleaving): one baseline sample first.
-                  auto base = MeasureThroughput(*native, mode, o);
-                  if (!base) {
-                    sweep.Fail(st, name + ": native baseline: " + base.error().message());
-                    break;
-                  }
-                  baseline->Add(mode, *base);
-                }
-                st.SetIterationTime(elapsed_s);
-                for (const auto& [k, v] : *figures) st.counters[k] = v;
-                if (native) {
-                  for (const auto& [k, v] : baseline->Ratios(mode, *figures)) st.counters[k] = v;
-                  st.counters["native_samples"] = static_cast<double>(baseline->Samples(mode));
-                }
-              }
-            }),
-                 options.repetitions, benchmark::kSecond);
-        runs += options.repetitions;
+        // Native's net mode once more over a veth pair: the network path without containment.
+        std::vector<bool> paths{false};
+        if (mode == "net" && slot.launcher->Kind() == "native") paths.push_back(true);
+        for (bool over_veth : paths) {
+          launcher::Launcher* l = slot.launcher.get();
+          std::string name = ThroughputRunName(slot.display_name, mode, over_veth ? "veth" : "");
+          Measured(benchmark::RegisterBenchmark(
+                       name.c_str(),
+                       [l, name, mode, o, over_veth, &sweep](benchmark::State& st) {
+                         for (auto _ : st) {
+                           if (sweep.interrupted) {
+                             st.SkipWithError("interrupted");
+                             break;
+                           }
+                           sweep.Progress(name);
+                           int64_t t0 = MonotonicNs();
+                           auto figures = MeasureThroughput(*l, mode, o, over_veth);
+                           double elapsed_s = (MonotonicNs() - t0) / 1e9;
+                           if (!figures) {
+                             sweep.Fail(st, name + ": " + figures.error().message());
+                             break;
+                           }
+                           st.SetIterationTime(elapsed_s);
+                           for (const auto& [k, v] : *figures) st.counters[k] = v;
+                         }
+                       }),
+                   options.repetitions, benchmark::kSecond);
+          runs += options.repetitions;
+        }
       }
     }
     return runs;
   }
 
+  Result<void> Finish(nlohmann::json& results) override {
+    if (native_name_.empty()) {
+      results["context"]["throughput_ratio_rule"] = "no native launcher in this run: no ratios";
+      return Ok();
+    }
+    return FinishThroughputResults(results, native_name_);
+  }
+
  private:
-  NativeBaseline baseline_;
+  std::string native_name_;
 };
 
 }  // namespace

@@ -1,6 +1,8 @@
 // The throughput suite's logic without real instances: knobs, requests, baseline ratios, the
 // net client against the real workload server on loopback, and a sweep over fake launchers
 // (entries, counters, ratios, and a launcher that refuses a mode).
+#include "throughput.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -11,7 +13,6 @@
 #include "net_client.h"
 #include "script_launcher.h"
 #include "sweep.h"
-#include "throughput.h"
 
 namespace cvb::bench {
 namespace {
@@ -20,7 +21,8 @@ TEST(ThroughputOptionsTest, DefaultsAndKnobs) {
   auto d = ParseThroughputOptions({});
   ASSERT_TRUE(d);
   EXPECT_EQ(d->modes, (std::vector<std::string>{"cpu", "mem", "disk", "net"}));
-  auto o = ParseThroughputOptions({{"modes", "mem, cpu,mem"}, {"seconds", "0.5"}, {"mem_mib", "8"}});
+  auto o =
+      ParseThroughputOptions({{"modes", "mem, cpu,mem"}, {"seconds", "0.5"}, {"mem_mib", "8"}});
   ASSERT_TRUE(o) << o.error().message();
   EXPECT_EQ(o->modes, (std::vector<std::string>{"mem", "cpu"}));
   EXPECT_EQ(o->seconds, 0.5);
@@ -50,25 +52,138 @@ TEST(ThroughputRequestTest, SameArgsEverywhereNativeServerOnLoopback) {
   EXPECT_FALSE(disk.needs_network);
   auto net_c = ThroughputRequest("net", "container", o);
   auto net_n = ThroughputRequest("net", "native", o);
+  auto net_v = ThroughputRequest("net", "native", o, true);
   EXPECT_TRUE(net_c.needs_network);
+  EXPECT_FALSE(net_c.native_over_veth);
   EXPECT_EQ(std::count(net_c.args.begin(), net_c.args.end(), "--bind=127.0.0.1"), 0);
   EXPECT_EQ(std::count(net_n.args.begin(), net_n.args.end(), "--bind=127.0.0.1"), 1);
+  EXPECT_FALSE(net_n.native_over_veth);
+  // Over veth the native server is alone in its namespace: it listens like a container's.
+  EXPECT_TRUE(net_v.native_over_veth);
+  EXPECT_EQ(std::count(net_v.args.begin(), net_v.args.end(), "--bind=127.0.0.1"), 0);
   for (const auto& a : net_c.args) EXPECT_EQ(a.find(' '), std::string::npos);  // VM cmdline-safe
 }
 
-TEST(NativeBaselineTest, RatiosAgainstMedianOfNativeSamples) {
-  NativeBaseline b;
-  EXPECT_FALSE(b.Has("cpu"));
-  EXPECT_TRUE(b.Ratios("cpu", {{"int_ops_per_s", 5}}).empty());
-  b.Add("cpu", {{"int_ops_per_s", 10}, {"fp_ops_per_s", 4}, {"checksum", 7}});
-  b.Add("cpu", {{"int_ops_per_s", 30}, {"fp_ops_per_s", 4}});
-  b.Add("cpu", {{"int_ops_per_s", 20}, {"fp_ops_per_s", 4}});
-  EXPECT_EQ(b.Samples("cpu"), 3u);
-  auto r = b.Ratios("cpu", {{"int_ops_per_s", 10}, {"fp_ops_per_s", 8}, {"checksum", 7}});
-  EXPECT_DOUBLE_EQ(r["int_ops_per_s_ratio_to_native"], 0.5);
-  EXPECT_DOUBLE_EQ(r["fp_ops_per_s_ratio_to_native"], 2.0);
-  EXPECT_FALSE(r.count("checksum_ratio_to_native"));  // not a figure
-  EXPECT_FALSE(b.Has("mem"));
+// A result file as Google Benchmark writes it: iterations with counters, plus aggregates.
+nlohmann::json Entry(const std::string& run_name, std::map<std::string, double> counters,
+                     const std::string& aggregate = "") {
+  nlohmann::json e = {{"name", aggregate.empty() ? run_name : run_name + "_" + aggregate},
+                      {"run_name", run_name},
+                      {"run_type", aggregate.empty() ? "iteration" : "aggregate"}};
+  if (!aggregate.empty()) e["aggregate_name"] = aggregate;
+  for (const auto& [k, v] : counters) e[k] = v;
+  return e;
+}
+
+nlohmann::json* Find(nlohmann::json& doc, const std::string& name, size_t nth = 0) {
+  for (auto& b : doc["benchmarks"])
+    if (b["name"] == name && nth-- == 0) return &b;
+  return nullptr;
+}
+
+TEST(ThroughputRatiosTest, EveryRepetitionAgainstTheMedianOfAllNativeRepetitions) {
+  nlohmann::json doc = {{"context", nlohmann::json::object()},
+                        {"benchmarks", nlohmann::json::array()}};
+  auto& b = doc["benchmarks"];
+  // Native's samples arrive interleaved with the others'; an old in-run ratio must not survive.
+  b.push_back(Entry("throughput/native/mode:cpu",
+                    {{"int_ops_per_s", 10}, {"int_ops_per_s_ratio_to_native", 1.16}}));
+  b.push_back(Entry("throughput/half/mode:cpu", {{"int_ops_per_s", 10}}));
+  b.push_back(Entry("throughput/native/mode:cpu", {{"int_ops_per_s", 30}}));
+  b.push_back(Entry("throughput/native/mode:cpu", {{"int_ops_per_s", 20}}));
+  b.push_back(Entry("throughput/half/mode:cpu", {{"int_ops_per_s", 12}}));
+  nlohmann::json failed = Entry("throughput/native/mode:cpu", {{"int_ops_per_s", 1000}});
+  failed["error_occurred"] = true;  // not a sample
+  b.push_back(failed);
+  b.push_back(Entry("throughput/native/mode:cpu", {{"int_ops_per_s", 20}}, "median"));
+  b.push_back(Entry("throughput/native/mode:cpu", {{"int_ops_per_s", 20}}, "max"));
+  b.push_back(Entry("throughput/half/mode:cpu", {{"int_ops_per_s", 11}}, "mean"));
+  ASSERT_TRUE(FinishThroughputResults(doc, "native"));
+  EXPECT_DOUBLE_EQ((*Find(doc, "throughput/native/mode:cpu", 0))["int_ops_per_s_ratio_to_native"],
+                   0.5);
+  EXPECT_DOUBLE_EQ((*Find(doc, "throughput/native/mode:cpu", 1))["int_ops_per_s_ratio_to_native"],
+                   1.5);
+  EXPECT_DOUBLE_EQ((*Find(doc, "throughput/half/mode:cpu", 0))["int_ops_per_s_ratio_to_native"],
+                   0.5);
+  EXPECT_DOUBLE_EQ((*Find(doc, "throughput/half/mode:cpu", 1))["int_ops_per_s_ratio_to_native"],
+                   0.6);
+  EXPECT_DOUBLE_EQ((*Find(doc, "throughput/half/mode:cpu", 1))["native_samples"], 3);
+  // Native's own ratio centres on 1.0 with its spread in the aggregates.
+  EXPECT_DOUBLE_EQ(
+      (*Find(doc, "throughput/native/mode:cpu_median"))["int_ops_per_s_ratio_to_native"], 1.0);
+  EXPECT_DOUBLE_EQ((*Find(doc, "throughput/native/mode:cpu_max"))["int_ops_per_s_ratio_to_native"],
+                   1.5);
+  EXPECT_DOUBLE_EQ((*Find(doc, "throughput/half/mode:cpu_mean"))["int_ops_per_s_ratio_to_native"],
+                   0.55);
+  EXPECT_FALSE(
+      Find(doc, "throughput/native/mode:cpu", 3)->contains("int_ops_per_s_ratio_to_native"));
+  EXPECT_NE(doc["context"]["throughput_ratio_rule"].get<std::string>().find("median of all native"),
+            std::string::npos);
+}
+
+TEST(ThroughputRatiosTest, NetSplitsIntoNetworkPathAndContainment) {
+  nlohmann::json doc = {{"benchmarks", nlohmann::json::array()}};
+  auto& b = doc["benchmarks"];
+  b.push_back(Entry("throughput/native/mode:net", {{"stream_mb_per_s", 1000}, {"rr_p50_us", 10}}));
+  b.push_back(
+      Entry("throughput/native/mode:net/path:veth", {{"stream_mb_per_s", 800}, {"rr_p50_us", 20}}));
+  b.push_back(Entry("throughput/crun/mode:net", {{"stream_mb_per_s", 720}, {"rr_p50_us", 22}}));
+  ASSERT_TRUE(FinishThroughputResults(doc, "native"));
+  auto& veth = *Find(doc, "throughput/native/mode:net/path:veth");
+  EXPECT_DOUBLE_EQ(veth["stream_mb_per_s_ratio_to_native"], 0.8);  // the network path
+  EXPECT_DOUBLE_EQ(veth["stream_mb_per_s_ratio_to_native_veth"], 1.0);
+  auto& crun = *Find(doc, "throughput/crun/mode:net");
+  EXPECT_DOUBLE_EQ(crun["stream_mb_per_s_ratio_to_native"], 0.72);      // both
+  EXPECT_DOUBLE_EQ(crun["stream_mb_per_s_ratio_to_native_veth"], 0.9);  // containment alone
+  EXPECT_DOUBLE_EQ(crun["rr_p50_us_ratio_to_native_veth"], 1.1);
+}
+
+TEST(ThroughputRatiosTest, DiskBeyondTheDeviceIsFlaggedNotReported) {
+  auto run = [](double native_direct, double fast_ratio) {
+    nlohmann::json doc = {{"benchmarks", nlohmann::json::array()}};
+    auto& b = doc["benchmarks"];
+    for (double v : {100.0, 100.0})
+      b.push_back(
+          Entry("throughput/native/mode:disk",
+                {{"seq_read_mb_per_s", v}, {"seq_write_mb_per_s", v}, {"direct", native_direct}}));
+    for (double f : {fast_ratio, fast_ratio})
+      b.push_back(
+          Entry("throughput/runsc/mode:disk",
+                {{"seq_read_mb_per_s", 100 * f}, {"seq_write_mb_per_s", 90}, {"direct", 1}}));
+    b.push_back(
+        Entry("throughput/runsc/mode:disk", {{"seq_read_mb_per_s", 100 * fast_ratio}}, "median"));
+    EXPECT_TRUE(FinishThroughputResults(doc, "native"));
+    return doc;
+  };
+  auto doc = run(1, 9);
+  auto& e = *Find(doc, "throughput/runsc/mode:disk");
+  EXPECT_FALSE(e.contains("seq_read_mb_per_s_ratio_to_native"));
+  EXPECT_DOUBLE_EQ(e["seq_read_mb_per_s_ratio_to_native_flagged"], 9);
+  std::string reason = e["flags"]["seq_read_mb_per_s"];
+  EXPECT_NE(reason.find("9.0x native's O_DIRECT"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("not honoured"), std::string::npos) << reason;
+  EXPECT_DOUBLE_EQ(e["seq_write_mb_per_s_ratio_to_native"], 0.9);  // the other figure stands
+  EXPECT_FALSE(e["flags"].contains("seq_write_mb_per_s"));
+  EXPECT_TRUE(Find(doc, "throughput/runsc/mode:disk_median")->contains("flags"));
+  EXPECT_FALSE(Find(doc, "throughput/native/mode:disk")->contains("flags"));
+  EXPECT_NE(doc["context"]["throughput_device_check"].get<std::string>().find("flagged"),
+            std::string::npos);
+  // Just under the limit: a result. Native without O_DIRECT: no device figure, nothing flagged.
+  auto under = run(1, 1.4);
+  EXPECT_FALSE(Find(under, "throughput/runsc/mode:disk")->contains("flags"));
+  auto cached_native = run(0, 9);
+  EXPECT_FALSE(Find(cached_native, "throughput/runsc/mode:disk")->contains("flags"));
+  EXPECT_NE(cached_native["context"]["throughput_device_check"].get<std::string>().find("direct=0"),
+            std::string::npos);
+}
+
+TEST(ThroughputRatiosTest, NoNativeSamplesNoRatiosAndABadFileIsAnError) {
+  nlohmann::json doc = {{"benchmarks", nlohmann::json::array({Entry("throughput/crun/mode:cpu",
+                                                                    {{"int_ops_per_s", 5}})})}};
+  ASSERT_TRUE(FinishThroughputResults(doc, "native"));
+  EXPECT_FALSE(Find(doc, "throughput/crun/mode:cpu")->contains("int_ops_per_s_ratio_to_native"));
+  nlohmann::json bad = {{"context", 1}};
+  EXPECT_FALSE(FinishThroughputResults(bad, "native"));
 }
 
 TEST(NetClientTest, PercentileByNearestRank) {
@@ -126,7 +241,9 @@ TEST(NetClientTest, NoServerIsATimelyError) {
 class FakeTpLauncher : public launcher::testing::ScriptLauncher {
  public:
   FakeTpLauncher(std::string name, std::string kind, double factor, std::string refused)
-      : ScriptLauncher("", name), kind_(std::move(kind)), factor_(factor),
+      : ScriptLauncher("", name),
+        kind_(std::move(kind)),
+        factor_(factor),
         refused_(std::move(refused)) {}
   std::string Kind() const override { return kind_; }
   Result<void> Supports(const launcher::WorkloadRequest& r) const override {

@@ -115,6 +115,10 @@ class LibvirtLauncher : public VmLauncher {
       return conn_.Share();
     });
   }
+  Result<std::pair<std::string, std::string>> BootArtefact(const VmSpec& spec) const override {
+    CVB_ASSIGN_OR_RETURN(std::string xml, DomainXml(spec));
+    return std::make_pair(std::string("domain.xml"), xml);
+  }
   // A connection known to be dead (a failed call saw the daemon go) is replaced up front.
   Result<void> BeforeStart(VmInstance&) override {
     if (conn_.Alive()) return Ok();

@@ -78,6 +78,12 @@ class QemuLauncher : public VmLauncher {
   std::string LogPath(const VmInstance& inst) const override { return inst.dir_ + "/qemu.log"; }
   // QEMU connects while it initialises, after spawn returned: a phase of its own.
   bool MarksConsoleConnect() const override { return true; }
+  Result<std::pair<std::string, std::string>> BootArtefact(const VmSpec& spec) const override {
+    CVB_ASSIGN_OR_RETURN(auto argv, QemuArgv(spec));
+    std::string text;
+    for (const auto& a : argv) text += a + "\n";
+    return std::make_pair(std::string("qemu-argv.txt"), text);
+  }
 };
 
 }  // namespace

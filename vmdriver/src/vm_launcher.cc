@@ -406,6 +406,18 @@ Result<std::unique_ptr<Instance>> VmLauncher::Start(const WorkloadRequest& req) 
   if (!opt_.cmdline.empty()) profile_cmdline += " " + opt_.cmdline;
   CVB_ASSIGN_OR_RETURN(spec.cmdline, KernelCmdline(spec, Trim(profile_cmdline), cmd));
 
+  // The run directory keeps what QEMU or libvirt was given (qemu-argv.txt, domain.xml), once per
+  // shape; recorded before the boot so that a VM that fails to boot leaves it too.
+  CVB_ASSIGN_OR_RETURN(auto artefact, BootArtefact(spec));
+  std::vector<std::string> per_instance{inst->name_, inst->dir_, sock};
+  if (inst->tap_)
+    per_instance.insert(per_instance.end(), {inst->tap_->name(), inst->tap_->guest_mac(),
+                                             inst->tap_->guest_ip(), inst->tap_->host_ip()});
+  if (auto r = artefacts_.Record(artefact.first, artefact.second, per_instance,
+                                 launcher::RequestSummary(req));
+      !r)
+    return r.error().wrap(Name());
+
   CVB_TRY(inst->Boot(spec));
   CVB_TRY(inst->ConnectConsole(MonotonicNs() + opt_.connect_timeout_ms * 1'000'000,
                                MarksConsoleConnect()));

@@ -15,6 +15,7 @@
 
 #include "cvb/common/result.h"
 #include "cvb/image/vm_artifacts.h"
+#include "cvb/launcher/artefacts.h"
 #include "cvb/launcher/launcher.h"
 #include "cvb/launcher/workload_channel.h"
 #include "cvb/vmdriver/accel.h"
@@ -116,7 +117,7 @@ class VmInstance : public launcher::Instance, public VmInstanceInfo {
 class VmLauncher : public launcher::Launcher {
  public:
   VmLauncher(launcher::LauncherConfig config, VmOptions options)
-      : config_(std::move(config)), opt_(std::move(options)) {}
+      : config_(std::move(config)), opt_(std::move(options)), artefacts_(config_.artefacts_dir) {}
 
   std::string Kind() const override { return "vm"; }
   Result<void> Check() override;
@@ -130,6 +131,9 @@ class VmLauncher : public launcher::Launcher {
   virtual Result<void> BeforeStart(VmInstance&) { return Ok(); }
   virtual std::string LogPath(const VmInstance& inst) const = 0;
   virtual bool MarksConsoleConnect() const = 0;
+  // What this launcher hands its hypervisor for spec, as (file name, exact content) for the run
+  // directory: QEMU's argv one argument per line, or the domain XML.
+  virtual Result<std::pair<std::string, std::string>> BootArtefact(const VmSpec& spec) const = 0;
 
   launcher::LauncherConfig config_;
   VmOptions opt_;
@@ -137,6 +141,7 @@ class VmLauncher : public launcher::Launcher {
   image::VmArtifacts art_;
   std::string qemu_version_;
   bool prepared_ = false;
+  launcher::ArtefactRecorder artefacts_;
 };
 
 }  // namespace cvb::vmdriver::internal
