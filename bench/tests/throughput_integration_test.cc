@@ -126,6 +126,27 @@ TEST_P(ThroughputIntegrationTest, DiskThroughAnOverlayLayer) {
               name_.c_str(), f->at("direct"), f->at("seq_write_mb_per_s"), f->at("rand_read_iops"));
 }
 
+// Native over a veth pair: the server in a network namespace of its own, reached at the veth's
+// address (not loopback); namespace and veth gone afterwards (TearDown checks leftovers).
+TEST_P(ThroughputIntegrationTest, NativeNetOverVeth) {
+  if (launcher_->Kind() != "native") GTEST_SKIP() << "native only";
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (ip netns, veth)";
+  auto req = ThroughputRequest("net", "native", options_, true);
+  auto inst = launcher_->Start(req);
+  ASSERT_TRUE(inst) << inst.error().message();
+  EXPECT_NE((*inst)->NetworkAddress(), "127.0.0.1");
+  EXPECT_EQ((*inst)->NetworkAddress().rfind("10.213.", 0), 0u) << (*inst)->NetworkAddress();
+  ASSERT_TRUE((*inst)->Stop(std::chrono::seconds(5)));
+  ASSERT_TRUE((*inst)->Teardown());
+  inst->reset();
+  auto f = MeasureThroughput(*launcher_, "net", options_, true);
+  ASSERT_TRUE(f) << f.error().message();
+  EXPECT_GT(f->at("stream_mb_per_s"), 0);
+  EXPECT_GT(f->at("rr_per_s"), 0);
+  std::printf("native net over veth: stream_mb_per_s=%.4g rr_p50_us=%.4g\n",
+              f->at("stream_mb_per_s"), f->at("rr_p50_us"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Launchers, ThroughputIntegrationTest,
                          ::testing::Values("native", "cvrun", "crun", "runc", "runsc"));
 
