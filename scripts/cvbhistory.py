@@ -99,6 +99,8 @@ def load_run_dir(db, results, run_dir):
         except (ValueError, OSError) as e:
             print(f"history: skipping {run_dir}/{f}: {e}", file=sys.stderr)
             continue
+        if not ctx and not iterations and not errors:
+            continue  # not a suite's Google Benchmark file (image_inspect.json ...)
         suite = f[:-5]
         acc = str(ctx.get("accelerator", "?"))
         cur = db.execute(

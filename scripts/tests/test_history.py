@@ -76,6 +76,7 @@ class History(unittest.TestCase):
                          ("Intel Xeon", "6.1.0", "v2", "KVM", "cvrun", "startup", "3333", "fleet-x", "ms", 4.5))
         err = db.execute("SELECT error FROM entries WHERE entry = 'startup/runc'").fetchone()[0]
         self.assertEqual(err, "runc: binary missing")
+        self.assertEqual(db.execute("SELECT COUNT(*) FROM runs").fetchone()[0], 4)
         hosts = [r[0] for r in db.execute("SELECT DISTINCT host FROM runs ORDER BY host")]
         self.assertEqual(hosts, ["a", "b", "vm"])  # the fleet's name beats the shared hostname
 
