@@ -266,7 +266,9 @@ def run_dirs(root):
     runs hold one run directory per host under hosts/. Sorted by path."""
     found = []
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "tmp", "export")))
+        # instances/: what each runtime was given (config.json ...), not results; export/: ours
+        dirnames[:] = sorted(d for d in dirnames
+                             if not d.startswith((".", "tmp")) and d not in ("instances", "export"))
         if any(f.endswith(".json") and not f.startswith(("compare", "index", "fleet", "."))
                for f in filenames):
             found.append(dirpath)

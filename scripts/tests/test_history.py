@@ -62,6 +62,10 @@ class History(unittest.TestCase):
                       {"cvrun": [5.0] * 3, "crun": [10.0] * 3}, host="a")
         write_startup(os.path.join(fleet, "b"), "3333", "2026-11-03T10:00:01Z",
                       {"cvrun": [9.0] * 3, "crun": [10.0] * 3}, host="b", cpu="Intel Xeon")
+        # what the runtimes were given (bench's ArtefactRecorder): JSON, but not results
+        os.makedirs(os.path.join(fleet, "b", "instances", "cvrun"))
+        with open(os.path.join(fleet, "b", "instances", "cvrun", "config.json"), "w") as f:
+            json.dump({"ociVersion": "1.0.2"}, f)
 
     def tearDown(self):
         shutil.rmtree(self.res)
