@@ -84,6 +84,7 @@ def main():
     veth_host, veth_ns = f"cvbfh{pid % 100000}", f"cvbfn{pid % 100000}"
     tmp = tempfile.mkdtemp(prefix="cvb-fleet-test-")
     sshd = None
+    fleet = None
     made_run_sshd = False
     made = []  # what to check is gone afterwards
 
@@ -158,17 +159,25 @@ deadhost ansible_host={ns_ip} ansible_port=2 {ssh_opts} {common} cvbench_work={t
                    ANSIBLE_SSH_CONTROL_PATH_DIR=f"{tmp}/ansible-cp", ANSIBLE_PIPELINING="True")
         out = f"{tmp}/fleet-run"
         cmd = ["/usr/bin/python3", f"{src}/scripts/fleet", f"{tmp}/inventory.ini", "--out", out,
-               "--suites", "startup", "--launchers", "native,cvrun", "--repetitions", "3"]
+               "--suites", "startup", "--launchers", "native,cvrun", "--repetitions", "3", "--no-image-inspect"]
         print("+", " ".join(cmd), flush=True)
         t0 = time.monotonic()
-        r = subprocess.run(cmd, env=env, timeout=400)
+        # Its own process group: on a timeout, ansible-playbook and the sweeps under it go too.
+        fleet = subprocess.Popen(cmd, env=env, start_new_session=True)
+        try:
+            fleet.wait(timeout=400)
+        except subprocess.TimeoutExpired:
+            os.killpg(fleet.pid, signal.SIGKILL)
+            fleet.wait()
+            raise
+        r = fleet
         print(f"scripts/fleet exited {r.returncode} after {time.monotonic() - t0:.1f} s", flush=True)
 
         # A dead host makes the fleet exit 3, and the others still land.
         expect(r.returncode == 3, f"scripts/fleet exit {r.returncode}, expected 3 (one host failed)")
         with open(f"{out}/fleet.json") as f:
-            fleet = json.load(f)
-        hosts = fleet["hosts"]
+            fleet_json = json.load(f)
+        hosts = fleet_json["hosts"]
         expect(sorted(hosts) == ["deadhost", "local", "nshost"], f"hosts {sorted(hosts)}")
         for h in ("local", "nshost"):
             expect(hosts[h]["status"] == "ok", f"{h}: {hosts[h]}")
@@ -210,6 +219,23 @@ deadhost ansible_host={ns_ip} ansible_port=2 {ssh_opts} {common} cvbench_work={t
         if keep and os.path.isdir(f"{tmp}/fleet-run"):
             shutil.rmtree(keep, ignore_errors=True)
             shutil.copytree(f"{tmp}/fleet-run", keep)
+        # Every process in the namespace (sshd's sessions outlive the listener) and under the
+        # fleet's process group, then the listener.
+        try:
+            ns_inode = os.stat(f"/run/netns/{ns}").st_ino
+        except OSError:
+            ns_inode = None
+        for p in os.listdir("/proc"):
+            if not p.isdigit() or int(p) == os.getpid():
+                continue
+            try:
+                if ns_inode is not None and os.stat(f"/proc/{p}/ns/net").st_ino == ns_inode:
+                    os.kill(int(p), signal.SIGKILL)
+            except OSError:
+                pass
+        if fleet is not None and fleet.poll() is None:
+            os.killpg(fleet.pid, signal.SIGKILL)
+            fleet.wait()
         if sshd is not None:
             sshd.terminate()
             try:
