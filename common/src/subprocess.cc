@@ -219,7 +219,9 @@ Result<Child> Spawn(const std::vector<std::string>& argv, const SpawnOptions& op
   sigfillset(&all);
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &all);
-  if (options.new_process_group) {
+  if (options.new_session) {
+    flags |= POSIX_SPAWN_SETSID;  // also a new process group; setpgid would now fail (EPERM)
+  } else if (options.new_process_group) {
     flags |= POSIX_SPAWN_SETPGROUP;
     posix_spawnattr_setpgroup(&attr, 0);
   }

@@ -40,6 +40,24 @@ TEST(RunCheckedTest, FailureCarriesStderr) {
   EXPECT_NE(r.error().message().find("boom"), std::string::npos);
 }
 
+// A new session is the child's own (its session id is its pid); without it the child stays in
+// ours. Field 6 of /proc/<pid>/stat is the session id.
+TEST(SpawnTest, NewSessionLeavesTheCallersSession) {
+  const std::vector<std::string> argv = {"sh", "-c", "cut -d' ' -f6 /proc/$$/stat; echo $$"};
+  SpawnOptions own;
+  own.new_session = true;
+  auto r = cvb::Run(argv, std::chrono::seconds(10), own);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  std::string sid = r->out.substr(0, r->out.find('\n'));
+  std::string pid = r->out.substr(r->out.find('\n') + 1);
+  EXPECT_EQ(sid + "\n", pid);
+  EXPECT_NE(std::stol(sid), static_cast<long>(::getsid(0)));
+
+  auto same = cvb::Run(argv, std::chrono::seconds(10));
+  ASSERT_TRUE(same.ok()) << same.error().message();
+  EXPECT_EQ(std::stol(same->out), static_cast<long>(::getsid(0)));
+}
+
 TEST(ChildTest, DestructorKillsAndReaps) {
   pid_t pid;
   {

@@ -9,6 +9,7 @@
 #include "cvb/common/clock.h"
 #include "cvb/common/file.h"
 #include "cvb/vmdriver/libvirt.h"
+#include "cvb/vmdriver/startup_watch.h"
 #include "vm_launcher.h"
 
 namespace cvb::vmdriver {
@@ -30,6 +31,9 @@ class LibvirtInstance : public VmInstance {
 
   Result<void> Boot(const VmSpec& spec) override {
     CVB_ASSIGN_OR_RETURN(std::string xml, DomainXml(spec));
+    // The call below blocks until libvirt has forked QEMU, set it up over QMP and started the
+    // guest: the watch records the moments inside it (startup_watch.h).
+    CVB_ASSIGN_OR_RETURN(auto watch, StartupWatch::Begin(pid_dir_, name_ + ".pid", listener_.fd()));
     // AUTODESTROY: if cvbench dies, libvirt destroys the domain when our connection drops.
     auto dom = conn_.CreateTransient(xml, VIR_DOMAIN_START_AUTODESTROY);
     if (!dom && !conn_.Alive() && reconnect_) {
@@ -39,14 +43,31 @@ class LibvirtInstance : public VmInstance {
       CVB_ASSIGN_OR_RETURN(conn_, reconnect_());
       dom = conn_.CreateTransient(xml, VIR_DOMAIN_START_AUTODESTROY);
     }
-    if (!dom) return dom.error().wrap(Who());
     timeline_.Mark("api_returned");
+    StartupWatch::Seen seen = watch->Finish();
+    if (!dom) return dom.error().wrap(Who());
+    if (seen.file_created_ns) timeline_.MarkAt("qemu_forked", *seen.file_created_ns);
+    if (seen.connection_pending_ns)
+      timeline_.MarkAt("console_connected", *seen.connection_pending_ns);
     dom_ = std::move(*dom);
     started_ = true;
     auto state = dom_.State();
     if (state && *state == VIR_DOMAIN_RUNNING) timeline_.Mark("running");
     return Ok();
   }
+
+  // libvirt's split of the start-up (ms): before QEMU exists, QEMU starting up to its console,
+  // QMP set-up with the guest paused (plus QEMU's machine set-up), and the guest's boot.
+  void AddPhaseExtras() override {
+    if (auto v = Between("launch", "qemu_forked")) timeline_.SetExtra("libvirt_define_ms", *v);
+    if (auto v = Between("qemu_forked", "console_connected"))
+      timeline_.SetExtra("qemu_spawn_ms", *v);
+    if (auto v = Between("console_connected", "api_returned"))
+      timeline_.SetExtra("libvirt_qmp_setup_ms", *v);
+    if (auto v = Between("api_returned", "ready")) timeline_.SetExtra("guest_boot_ms", *v);
+  }
+
+  std::string pid_dir_;  // where libvirtd keeps the domains' pid files ("" when not local)
 
   Result<void> CheckAlive() override {
     if (started_ && !dom_.IsActive()) {
@@ -110,10 +131,13 @@ class LibvirtLauncher : public VmLauncher {
 
  protected:
   std::unique_ptr<VmInstance> NewInstance() override {
-    return std::make_unique<LibvirtInstance>(conn_.Share(), [this]() -> Result<Connection> {
+    auto inst = std::make_unique<LibvirtInstance>(conn_.Share(), [this]() -> Result<Connection> {
       CVB_TRY(Connect());
       return conn_.Share();
     });
+    // The system daemon's pid files (qemu.conf default); a session or remote daemon has its own.
+    if (opt_.uri == "qemu:///system") inst->pid_dir_ = "/run/libvirt/qemu";
+    return inst;
   }
   Result<std::pair<std::string, std::string>> BootArtefact(const VmSpec& spec) const override {
     CVB_ASSIGN_OR_RETURN(std::string xml, DomainXml(spec));

@@ -181,6 +181,7 @@ Result<void> VmInstance::WaitReady(milliseconds timeout) {
                  Who() + ": " + r.error().context + (extra.empty() ? "" : "; qemu: " + extra)};
   }
   ready_ = *r;
+  AddPhaseExtras();
   return Ok();
 }
 
@@ -266,7 +267,7 @@ Result<void> VmInstance::ConnectConsole(int64_t deadline, bool mark) {
     pid_t peer = -1;
     auto fd = listener_.Accept(std::min(deadline, MonotonicNs() + 100'000'000), &peer);
     if (fd) {
-      if (mark) timeline_.Mark("console_connected");
+      if (mark && !timeline_.At("console_connected")) timeline_.Mark("console_connected");
       if (qemu_pid_ <= 0) qemu_pid_ = QemuPidFrom(peer);
       console_watch_.reset(::fcntl(fd->get(), F_DUPFD_CLOEXEC, 0));
       channel_ = launcher::WorkloadChannel(std::move(*fd));
@@ -279,6 +280,12 @@ Result<void> VmInstance::ConnectConsole(int64_t deadline, bool mark) {
       return Error{ETIMEDOUT, Who() + ": QEMU did not connect its console" +
                                   (LogTail().empty() ? "" : "; qemu: " + LogTail())};
   }
+}
+
+std::optional<double> VmInstance::Between(const std::string& from, const std::string& to) const {
+  auto a = timeline_.At(from), b = timeline_.At(to);
+  if (!a || !b) return std::nullopt;
+  return NsToMs(*b - *a);
 }
 
 void VmInstance::Sync() {

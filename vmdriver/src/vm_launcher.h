@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "cvb/common/result.h"
 #include "cvb/image/vm_artifacts.h"
@@ -92,13 +93,19 @@ class VmInstance : public launcher::Instance, public VmInstanceInfo {
   // Fails when QEMU is known to have died (checked while waiting for its console).
   virtual Result<void> CheckAlive() = 0;
 
-  // Accepts QEMU's console connection and hands it to the line channel.
+  // Derived phase durations (timeline extras, ms) from the marks; called once READY was seen.
+  virtual void AddPhaseExtras() {}
+
+  // Accepts QEMU's console connection and hands it to the line channel; marks
+  // "console_connected" when `mark` and the launcher has not marked it yet.
   Result<void> ConnectConsole(int64_t deadline, bool mark);
 
  protected:
   std::string Who() const { return "vm " + name_; }
   std::string LogTail() const { return log_path_.empty() ? "" : TailOfFile(log_path_); }
   void Sync();
+  // Milliseconds from one mark to another, when both are there.
+  std::optional<double> Between(const std::string& from, const std::string& to) const;
 
   // Waits until the VM has ended: QEMU closes its end of the console when it exits. Marks "exit".
   Result<void> WaitGone(int64_t deadline);

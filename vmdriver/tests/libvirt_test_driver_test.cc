@@ -62,6 +62,27 @@ TEST_F(TestDriver, TransientDomainLifecycle) {
   EXPECT_NE(lookup.error().message().find("cvb-unit-1"), std::string::npos);
 }
 
+// The XML choices of vmdriver/README.md ("Domain XML and qemu.conf choices") as libvirt parses
+// them: no device the qemu launcher's -nodefaults lacks (USB controller, balloon, video, input),
+// no ACPI, no CPU model of our own under TCG (libvirt then asks for QEMU's default, qemu64, as
+// raw QEMU gets), and the lifecycle that lets the guest's reboot -f end the domain.
+TEST_F(TestDriver, XmlChoicesSurviveLibvirtsParser) {
+  auto dom = conn_.CreateTransient(Xml("cvb-unit-choices"));
+  ASSERT_TRUE(dom.ok()) << dom.error().message();
+  auto desc = dom->XmlDesc();
+  ASSERT_TRUE(desc.ok());
+  const std::string& x = *desc;
+  auto has = [&x](const std::string& s) { return x.find(s) != std::string::npos; };
+  EXPECT_TRUE(has("<controller type='usb' index='0' model='none'/>")) << x;
+  EXPECT_TRUE(has("<memballoon model='none'/>")) << x;
+  for (const char* absent : {"<video", "<graphics", "<input", "<sound", "<acpi", "<cpu", "<rng",
+                             "<watchdog", "<channel"})
+    EXPECT_FALSE(has(absent)) << absent << " in\n" << x;
+  for (const char* action : {"<on_poweroff>destroy", "<on_reboot>destroy", "<on_crash>destroy"})
+    EXPECT_TRUE(has(action)) << action;
+  ASSERT_TRUE(dom->Destroy().ok());
+}
+
 TEST_F(TestDriver, DuplicateNameIsACleanError) {
   auto first = conn_.CreateTransient(Xml("cvb-unit-dup"));
   ASSERT_TRUE(first.ok()) << first.error().message();

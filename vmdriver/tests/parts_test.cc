@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <thread>
 
 #include "cvb/common/clock.h"
 #include "cvb/common/file.h"
@@ -14,6 +15,7 @@
 #include "cvb/vmdriver/accel.h"
 #include "cvb/vmdriver/console.h"
 #include "cvb/vmdriver/qemu_memory.h"
+#include "cvb/vmdriver/startup_watch.h"
 
 namespace cvb::vmdriver {
 namespace {
@@ -74,6 +76,57 @@ TEST(Console, AcceptNamesThePeerAndTimesOut) {
   EXPECT_EQ(peer, ::getpid());
   l->Close();
   EXPECT_FALSE(PathExists(path));  // the listener removes its socket file
+}
+
+// The watch sees what happens while it runs, in order, and nothing that does not happen: a file
+// of another name, a socket nobody connects to.
+TEST(StartupWatch, RecordsTheFileAndTheConnectionWhenTheyHappen) {
+  char tmpl[] = "/tmp/cvb-watch-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  struct RemoveAtEnd {  // also when an ASSERT returns early
+    std::string path;
+    ~RemoveAtEnd() { (void)RemoveTree(path); }
+  } cleanup{dir};
+  std::string path = dir + "/console.sock";
+  auto l = ConsoleListener::Listen(path);
+  ASSERT_TRUE(l.ok()) << l.error().message();
+
+  auto quiet = StartupWatch::Begin(dir, "vm.pid", l->fd());
+  ASSERT_TRUE(quiet.ok()) << quiet.error().message();
+  ASSERT_TRUE(WriteFile(dir + "/other.pid", "1").ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  auto nothing = (*quiet)->Finish();
+  EXPECT_FALSE(nothing.file_created_ns);
+  EXPECT_FALSE(nothing.connection_pending_ns);
+
+  int64_t t0 = MonotonicNs();
+  auto w = StartupWatch::Begin(dir, "vm.pid", l->fd());
+  ASSERT_TRUE(w.ok()) << w.error().message();
+  ASSERT_TRUE(WriteFile(dir + "/vm.pid", "1").ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  int64_t t1 = MonotonicNs();
+  UniqueFd c(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::strcpy(a.sun_path, path.c_str());
+  ASSERT_EQ(::connect(c.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  auto seen = (*w)->Finish();
+  ASSERT_TRUE(seen.file_created_ns);
+  ASSERT_TRUE(seen.connection_pending_ns);
+  EXPECT_GE(*seen.file_created_ns, t0);
+  EXPECT_LT(*seen.file_created_ns, t1);
+  EXPECT_GE(*seen.connection_pending_ns, t1);
+  // The connection is still there for the launcher to accept.
+  pid_t peer = 0;
+  EXPECT_TRUE(l->Accept(MonotonicNs() + 1'000'000'000, &peer).ok());
+
+  // No such directory (a remote daemon's pid files): only the socket is watched.
+  auto remote = StartupWatch::Begin(dir + "/absent", "vm.pid", -1);
+  ASSERT_TRUE(remote.ok()) << remote.error().message();
+  EXPECT_FALSE((*remote)->Finish().file_created_ns);
+  l->Close();
 }
 
 // A fake module: .modinfo strings are NUL separated, depends= always present.

@@ -25,6 +25,11 @@ struct SpawnOptions {
   std::vector<std::string> extra_env;
   // Start the child in its own process group so that kill(-pgid) reaches its helpers.
   bool new_process_group = false;
+  // Start the child in a session of its own (setsid; it leads its process group too). With the
+  // kernel's sched autogroup a session is also a CPU-share group: the child then competes with
+  // the rest of the machine as a daemon's child does (libvirt's QEMU), not inside the caller's
+  // session with everything else started from the caller's terminal.
+  bool new_session = false;
 };
 
 struct ExitStatus {

@@ -28,6 +28,8 @@ class ConsoleListener {
   // Waits for QEMU's connection until deadline_ns (CLOCK_MONOTONIC); *peer_pid gets its pid.
   Result<UniqueFd> Accept(int64_t deadline_ns, pid_t* peer_pid);
   const std::string& path() const { return path_; }
+  // The listening socket: readable once QEMU's connection is pending (StartupWatch polls it).
+  int fd() const { return fd_.get(); }
   void Close();
 
  private:

@@ -4,8 +4,10 @@
 //   launch            Start() called
 //   tap_ready         (needs_network) tap created and addressed
 //   disk_ready        (needs_disk) raw ext4 image made
+//   qemu_forked       (libvirt) libvirt's pid file for the domain appeared: QEMU was forked
 //   api_returned      virDomainCreateXML returned / QEMU spawned
-//   console_connected QEMU connected its serial console (its devices exist; the guest starts)
+//   console_connected QEMU connected its serial console (its chardevs exist; libvirt: seen while
+//                     virDomainCreateXML still blocks, QMP set-up follows with the guest paused)
 //   running           (libvirt) the domain reported running
 //   first_byte        first console byte (the guest kernel or /init speaking)
 //   first_line        first complete console line: with the quiet kernel, /init's "started"
@@ -13,7 +15,9 @@
 //                     is /init plus the workload
 //   ready             the workload's READY line
 //   exit              the VM ended (QEMU closed the console / exited)
-// Extras: destroy_ms (Stop's hard stop), teardown_ms (Teardown: stop if needed + cleanup).
+// Extras: destroy_ms (Stop's hard stop), teardown_ms (Teardown: stop if needed + cleanup), and
+// the start-up split once READY (vmdriver/README.md): qemu_spawn_ms and guest_boot_ms (both),
+// libvirt_define_ms and libvirt_qmp_setup_ms (libvirt).
 //
 // LauncherConfig::kernel selects the guest kernel profile ("distro" default, "minimal").
 // LauncherConfig::params keys (all optional):
