@@ -186,18 +186,52 @@ def density_series(iterations):
     return series
 
 
-def density_figures(per_n):
-    """At the largest N with samples: (N, MiB per instance, instances per GiB), medians.
+def density_cost_field(per_n):
+    """The field a density series is costed by: cost_mib (user PSS + kernel meminfo deltas) in
+    runs that have it, pss_mib in older runs (their instances_per_gib came from PSS)."""
+    for entries in per_n.values():
+        if values(entries, "cost_mib"):
+            return "cost_mib"
+    return "pss_mib"
 
-    MiB per instance is the suite's own definition behind instances_per_gib: the larger of PSS/N
-    and MemAvailable drop/N (the drop catches kernel-side memory that PSS misses, but is noisy on
-    a shared host)."""
-    for n in sorted(per_n, reverse=True):
-        per_gib = values(per_n[n], "instances_per_gib")
-        if per_gib:
-            ipg = median(per_gib)
-            return n, 1024.0 / ipg if ipg > 0 else float("nan"), ipg
-    return None, float("nan"), float("nan")
+
+def density_fit(per_n, field=None):
+    """Least squares field = fixed + slope * N over every sample of every N (scipy linregress).
+
+    Returns {"slope", "ci95" (half-width of the 95% interval, Student's t), "fixed", "r2",
+    "points", "ns"}, or None with fewer than two distinct N (a slope needs two)."""
+    field = field or density_cost_field(per_n)
+    xs, ys = [], []
+    for n, entries in per_n.items():
+        for v in values(entries, field):
+            xs.append(float(n))
+            ys.append(v)
+    if len(set(xs)) < 2:
+        return None
+    from scipy import stats  # Debian's python3-scipy (scripts/setup)
+    r = stats.linregress(xs, ys)
+    ci = stats.t.ppf(0.975, len(xs) - 2) * r.stderr if len(xs) > 2 else float("inf")
+    return {"slope": r.slope, "ci95": ci, "fixed": r.intercept, "r2": r.rvalue ** 2,
+            "points": len(xs), "ns": sorted(set(int(x) for x in xs)), "field": field}
+
+
+def density_figures(per_n):
+    """(largest N, MiB per instance, instances per GiB), medians.
+
+    MiB per instance is the marginal cost: the slope of the least-squares fit of cost_mib (user
+    PSS + kernel-side meminfo growth) over N when two or more N ran; otherwise the median
+    cost_mib / N at the largest N (older runs: PSS). The MemAvailable drop is a cross-check
+    reported beside it, never mixed in."""
+    ns = sorted((n for n in per_n if values(per_n[n], density_cost_field(per_n))), reverse=True)
+    if not ns:
+        return None, float("nan"), float("nan")
+    fit = density_fit(per_n)
+    if fit and fit["slope"] > 0:
+        return ns[0], fit["slope"], 1024.0 / fit["slope"]
+    field = density_cost_field(per_n)
+    mib = median(values(per_n[ns[0]], field)) / ns[0]
+    return ns[0], mib, 1024.0 / mib if mib > 0 else float("nan")
+
 
 
 # --- every counter of an entry, with its unit (exports, history database) -----------------------
@@ -210,8 +244,9 @@ _UNIT_SUFFIXES = [("_ratio_to_native", "ratio"), ("_gb_per_s", "GB/s"), ("_mb_pe
                   ("_ops_per_s", "ops/s"), ("_per_s", "1/s"), ("_iops", "ops/s"),
                   ("_mups", "Mupdates/s"), ("_per_gib", "1/GiB"), ("_mib", "MiB"),
                   ("_bytes", "bytes"), ("_ms", "ms"), ("_us", "us"), ("_s", "s")]
-_COUNTS = {"host_processes", "rr_count", "native_samples", "stream_rounds", "n", "parallel"}
-_FLAGS = {"direct", "net_server_stopped"}
+_COUNTS = {"host_processes", "rr_count", "native_samples", "stream_rounds", "n", "parallel",
+           "fit_points", "ksm_pages_sharing_delta"}
+_FLAGS = {"direct", "net_server_stopped", "settled", "dropped_caches"}
 
 
 def counter_unit(counter, time_unit="ms"):

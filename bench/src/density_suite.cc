@@ -1,18 +1,35 @@
-// density: how much host memory N idle instances cost. For each N of a sweep (1, 2, 4, ...
-// bounded by a memory budget), N idle instances are brought to READY one after another, the
-// host settles, and we read: the drop in MemAvailable since before the first start, the PSS and
-// USS of the instances' host processes, and their cgroups' memory where they have one.
+// density: how much host memory N idle instances cost. For each N of a sweep (default 1, 10,
+// 100), N idle instances are brought to READY one after another, the host settles, and we add up
+// what they cost (density_cost.h): the PSS of their host processes (user side) and the kernel's
+// memory (growth of Slab, Percpu, Shmem; their processes' page tables and stacks), with the
+// MemAvailable drop as the cross-check and the cgroup's kmem where the hierarchy reports it. VMs
+// split their QEMU's PSS into guest RAM touched, TCG's translation cache and the VMM. Every entry
+// also carries the least-squares fit cost = fixed + slope * N over all points of its launcher
+// measured so far (repetitions run randomly interleaved, so the launcher's entry with the largest
+// fit_points holds the fit over the whole sweep): slope = MiB per additional instance.
+//
+// Settling (both readings): sync, read /proc/meminfo every 500 ms until SUnreclaim moves by less
+// than 256 KiB between two readings (network namespaces and other RCU-deferred frees of the
+// previous step's teardown have landed) or the settle time runs out, then drop the page cache,
+// dentries and inodes (drop_caches=3, on by default, --param drop_caches=0 to keep them), wait
+// 300 ms for their RCU frees and read. drop_caches is host-wide: other processes re-read their
+// files afterwards (a cost in their time, never in their correctness); without it, the dentries and
+// page cache of the previous step's teardown land in the next step's figures.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <thread>
 
 #include "cvb/common/clock.h"
 #include "cvb/common/file.h"
 #include "cvb/common/proc.h"
+#include "cvb/vmdriver/launchers.h"
+#include "density_cost.h"
 #include "fleet.h"
+#include "linear_fit.h"
 #include "suite.h"
 
 namespace cvb::bench {
@@ -29,25 +46,73 @@ std::vector<int> ParseCounts(const std::string& text) {
   return out;
 }
 
-// Waits until MemAvailable stops moving (two readings 500 ms apart within 1 MiB), at most
-// max_ms: page cache writeback and lazy frees of the previous step settle first.
-uint64_t SettledMemAvailable(int max_ms) {
+struct Settled {
+  std::map<std::string, uint64_t> meminfo;
+  int waited_ms = 0;
+  bool stable = false;
+  bool dropped_caches = false;
+};
+
+uint64_t Field(const std::map<std::string, uint64_t>& m, const char* name) {
+  auto it = m.find(name);
+  return it == m.end() ? 0 : it->second;
+}
+
+uint64_t AbsDiff(uint64_t a, uint64_t b) { return a > b ? a - b : b - a; }
+
+// Waits for the kernel's deferred frees to land (SUnreclaim steady between two readings 500 ms
+// apart; MemAvailable moves with every other process on a shared host, so it cannot be the
+// criterion), then drops caches and reads right after, so that neither reading carries page
+// cache or unused dentries the other does not.
+Settled Settle(int max_ms, bool drop_caches) {
+  Settled s;
   ::sync();
-  uint64_t prev = ReadMeminfo("MemAvailable").value_or(0);
-  for (int waited = 0; waited < max_ms; waited += 500) {
+  auto prev = ReadMeminfoAll().value_or(std::map<std::string, uint64_t>{});
+  while (s.waited_ms < max_ms) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    uint64_t now = ReadMeminfo("MemAvailable").value_or(0);
-    if ((now > prev ? now - prev : prev - now) < (1u << 20)) return now;
-    prev = now;
+    s.waited_ms += 500;
+    auto now = ReadMeminfoAll().value_or(std::map<std::string, uint64_t>{});
+    bool stable = AbsDiff(Field(now, "SUnreclaim"), Field(prev, "SUnreclaim")) < (256u << 10);
+    prev = std::move(now);
+    if (stable) {
+      s.stable = true;
+      break;
+    }
   }
-  return prev;
+  if (drop_caches) {
+    ::sync();
+    s.dropped_caches = WriteFile("/proc/sys/vm/drop_caches", "3\n").ok();
+    // Dentries and inodes are freed through RCU: one grace period and then some.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    s.waited_ms += 300;
+  }
+  s.meminfo = ReadMeminfoAll().value_or(std::map<std::string, uint64_t>{});
+  return s;
+}
+
+uint64_t ReadKsmPagesSharing() {
+  auto v = ReadFile("/sys/kernel/mm/ksm/pages_sharing");
+  return v ? std::strtoull(v->c_str(), nullptr, 10) : 0;
+}
+
+// Every (N, MiB) point of one launcher so far, for the fits.
+struct Points {
+  std::vector<double> n, cost, user, kernel, drop;
+};
+
+void SetFit(benchmark::State& st, const std::string& prefix, const LinearFit& f) {
+  if (!f.ok) return;
+  st.counters[prefix + "slope_mib"] = f.slope;
+  st.counters[prefix + "fixed_mib"] = f.fixed;
+  if (std::isfinite(f.slope_ci95)) st.counters[prefix + "slope_ci95_mib"] = f.slope_ci95;
 }
 
 class DensitySuite : public Suite {
  public:
   std::string Name() const override { return "density"; }
   std::string Description() const override {
-    return "host memory of N idle instances (MemAvailable drop, PSS, USS, cgroup) vs N";
+    return "host memory of N idle instances (user PSS + kernel meminfo deltas, MemAvailable "
+           "cross-check) vs N, with the fitted MiB per additional instance";
   }
 
   int Register(std::vector<LauncherSlot>& launchers, const SuiteOptions& options,
@@ -56,88 +121,201 @@ class DensitySuite : public Suite {
       auto it = options.params.find(k);
       return it == options.params.end() ? def : it->second;
     };
-    std::vector<int> counts = ParseCounts(param("density_n", "1,2,4,8"));
+    std::vector<int> counts = ParseCounts(param("density_n", "1,10,100"));
+    // Largest N per launcher ("runsc=100,qemu=64,qemu/kernel:distro=32"): an entry names the
+    // slot ("libvirt/kernel:minimal") or its launcher ("libvirt"); the slot's own wins. Heavier
+    // instances stop earlier so the sweep stays within its time and memory.
+    std::map<std::string, int> max_n;
+    for (const auto& item : Split(param("density_max_n", ""), ',')) {
+      size_t eq = item.find('=');
+      if (eq != std::string::npos)
+        max_n[Trim(item.substr(0, eq))] = std::atoi(item.c_str() + eq + 1);
+    }
+    auto cap_of = [&](const LauncherSlot& slot) {
+      if (auto it = max_n.find(slot.display_name); it != max_n.end()) return it->second;
+      if (auto it = max_n.find(slot.launcher->Name()); it != max_n.end()) return it->second;
+      return std::numeric_limits<int>::max();
+    };
     double budget_mib = std::atof(param("budget_mib", "4096").c_str());
     int reps = std::max(1, std::atoi(param("density_repetitions", "3").c_str()));
     int settle_ms = std::atoi(param("settle_ms", "3000").c_str());
+    bool drop_caches = param("drop_caches", "1") != "0";
     auto timeout = options.ready_timeout;
+    benchmark::AddCustomContext(
+        "density_settle",
+        std::string("before and after: sync, ") +
+            (drop_caches ? "echo 3 > /proc/sys/vm/drop_caches (host-wide; --param drop_caches=0 "
+                           "to skip), "
+                         : "no drop_caches (--param drop_caches=0), ") +
+            "then /proc/meminfo every 500 ms until MemAvailable moves < 1 MiB and SUnreclaim < "
+            "256 KiB between readings (RCU-deferred frees landed), at most " +
+            std::to_string(settle_ms * 2) + " ms before / " + std::to_string(settle_ms) +
+            " ms after (settle_ms); entries say settled=0 when time ran out");
+    benchmark::AddCustomContext(
+        "density_cost",
+        "cost_mib = user_mib (PSS of the instances' host processes) + kernel_mib (growth of "
+        "meminfo Slab + Percpu + Shmem, plus page_tables_mib (VmPTE) and kernel_stacks_mib "
+        "(threads x 16 KiB) of the instances' processes; meminfo_* are every delta, host-wide); "
+        "memavailable_drop_mib is the "
+        "raw cross-check (negative when it rose), unexplained_mib = drop - cost; fit_* = least "
+        "squares cost = fixed + slope*N over every point of the launcher up to that entry (the "
+        "launcher's entry with the largest fit_points has them all), "
+        "ci95 from Student's t; instances_per_gib_fit = 1024 / fit_slope_mib");
+    std::string caps = param("density_max_n", "");
+    benchmark::AddCustomContext(
+        "density_n", param("density_n", "1,10,100") + (caps.empty() ? "" : "; largest N: " + caps));
     int runs = 0;
     for (auto& slot : launchers) {
       launcher::Launcher* l = slot.launcher.get();
       // Per launcher, the cost of one instance seen so far: the budget check of the next N.
       auto per_instance_mib = std::make_shared<double>(0.0);
+      auto points = std::make_shared<Points>();
+      int cap = cap_of(slot);
       for (int n : counts) {
+        if (n > cap) continue;
         std::string name = "density/" + slot.display_name + "/n:" + std::to_string(n);
-        Measured(benchmark::RegisterBenchmark(
-            name.c_str(),
-            [=, &sweep](benchmark::State& st) {
-              for (auto _ : st) {
-                if (sweep.interrupted) {
-                  st.SkipWithError("interrupted");
-                  break;
-                }
-                sweep.Progress(name);
-                if (*per_instance_mib * n > budget_mib) {
-                  sweep.Fail(st, "skipped: " + std::to_string(n) + " instances at about " +
-                                     std::to_string(static_cast<int>(*per_instance_mib)) +
-                                     " MiB each exceed the budget of " +
-                                     std::to_string(static_cast<int>(budget_mib)) +
-                                     " MiB (--param budget_mib=...)");
-                  break;
-                }
-                uint64_t before = SettledMemAvailable(settle_ms * 2);
-                FleetOptions fo;
-                fo.count = n;
-                fo.ready_timeout = timeout;
-                fo.request.mode = "idle";
-                fo.memory_budget_bytes = static_cast<uint64_t>(budget_mib * kMiB);
-                Fleet fleet;
-                int64_t t0 = MonotonicNs();
-                auto started = fleet.Start(*l, fo);
-                int64_t t1 = MonotonicNs();
-                if (!started) {
-                  (void)fleet.TearDown();
-                  sweep.Fail(st, started.error().message());
-                  break;
-                }
-                uint64_t after = SettledMemAvailable(settle_ms);
-                MemoryUsage mem;
-                double cgroup = 0;
-                bool has_cgroup = true;
-                for (auto& inst : fleet.instances()) {
-                  mem += inst->HostMemory();
-                  auto cg = inst->CgroupMemoryBytes();
-                  if (cg) cgroup += static_cast<double>(*cg);
-                  else has_cgroup = false;
-                }
-                auto torn = fleet.TearDown();
-                if (!torn) {
-                  sweep.Fail(st, torn.error().message());
-                  break;
-                }
-                double drop = before > after ? static_cast<double>(before - after) / kMiB : 0.0;
-                st.SetIterationTime(NsToMs(t1 - t0) / 1e3);
-                st.counters["n"] = n;
-                st.counters["memavailable_drop_mib"] = drop;
-                st.counters["memavailable_drop_per_instance_mib"] = drop / n;
-                st.counters["pss_mib"] = mem.pss / kMiB;
-                st.counters["uss_mib"] = mem.uss / kMiB;
-                st.counters["rss_mib"] = mem.rss / kMiB;
-                st.counters["pss_per_instance_mib"] = mem.pss / kMiB / n;
-                st.counters["uss_per_instance_mib"] = mem.uss / kMiB / n;
-                st.counters["host_processes"] = mem.processes;
-                if (has_cgroup) st.counters["cgroup_mib"] = cgroup / kMiB;
-                // Instances per GiB from PSS: it attributes shared pages fairly and does not
-                // move with the rest of the host; the MemAvailable figure does (page cache,
-                // other tenants), so it gets its own counter rather than steering this one.
-                double pss_per = mem.pss / kMiB / n;
-                if (pss_per > 0) st.counters["instances_per_gib"] = 1024.0 / pss_per;
-                if (drop > 0) st.counters["instances_per_gib_memavailable"] = 1024.0 * n / drop;
-                // The budget check of the next N errs on the high side.
-                *per_instance_mib = std::max(*per_instance_mib, std::max(pss_per, drop / n));
-              }
-            }),
-                 reps);
+        Measured(
+            benchmark::RegisterBenchmark(
+                name.c_str(),
+                [=, &sweep](benchmark::State& st) {
+                  for (auto _ : st) {
+                    if (sweep.interrupted) {
+                      st.SkipWithError("interrupted");
+                      break;
+                    }
+                    sweep.Progress(name);
+                    if (*per_instance_mib * n > budget_mib) {
+                      sweep.Fail(st, "skipped: " + std::to_string(n) + " instances at about " +
+                                         std::to_string(*per_instance_mib) +
+                                         " MiB each exceed the budget of " +
+                                         std::to_string(static_cast<int>(budget_mib)) +
+                                         " MiB (--param budget_mib=...)");
+                      break;
+                    }
+                    Settled before = Settle(settle_ms * 2, drop_caches);
+                    uint64_t ksm_before = ReadKsmPagesSharing();
+                    FleetOptions fo;
+                    fo.count = n;
+                    fo.ready_timeout = timeout;
+                    fo.request.mode = "idle";
+                    fo.memory_budget_bytes = static_cast<uint64_t>(budget_mib * kMiB);
+                    fo.interrupted = &sweep.interrupted;
+                    Fleet fleet;
+                    int64_t t0 = MonotonicNs();
+                    auto started = fleet.Start(*l, fo);
+                    int64_t t1 = MonotonicNs();
+                    if (!started) {
+                      size_t reached = fleet.instances().size();
+                      (void)fleet.TearDown();
+                      sweep.Fail(st, started.error().message() + " (" + std::to_string(reached) +
+                                         " of " + std::to_string(n) + " instances had started)");
+                      break;
+                    }
+                    Settled after = Settle(settle_ms, drop_caches);
+                    MemoryUsage mem;
+                    ProcessKernelMemory kernel_of_processes;
+                    double cgroup = 0, kmem = 0;
+                    bool has_cgroup = true, has_kmem = true;
+                    double guest_ram = 0, tcg_cache = 0, vmm = 0;
+                    bool is_vm = false;
+                    for (auto& inst : fleet.instances()) {
+                      std::vector<pid_t> pids = inst->HostPids();
+                      mem += ReadProcessesMemory(pids);
+                      auto k = ReadProcessesKernelMemory(pids);
+                      kernel_of_processes.page_tables += k.page_tables;
+                      kernel_of_processes.threads += k.threads;
+                      auto cg = inst->CgroupMemoryBytes();
+                      if (cg)
+                        cgroup += static_cast<double>(*cg);
+                      else
+                        has_cgroup = false;
+                      auto km = inst->CgroupKmemBytes();
+                      if (km)
+                        kmem += static_cast<double>(*km);
+                      else
+                        has_kmem = false;
+                      if (auto* vm = dynamic_cast<vmdriver::VmInstanceInfo*>(inst.get())) {
+                        auto q = vm->QemuMemoryNow();
+                        if (q) {
+                          is_vm = true;
+                          guest_ram += static_cast<double>(q->guest_ram_pss);
+                          tcg_cache += static_cast<double>(q->tcg_cache_pss);
+                          vmm += static_cast<double>(q->vmm_pss());
+                        }
+                      }
+                    }
+                    uint64_t ksm_after = ReadKsmPagesSharing();
+                    auto torn = fleet.TearDown();
+                    if (!torn) {
+                      sweep.Fail(st, torn.error().message());
+                      break;
+                    }
+                    DensityCost cost = ComputeDensityCost(before.meminfo, after.meminfo, mem.pss,
+                                                          kernel_of_processes);
+                    st.SetIterationTime(NsToMs(t1 - t0) / 1e3);
+                    auto& c = st.counters;
+                    c["n"] = n;
+                    c["user_mib"] = cost.user_mib;
+                    c["kernel_mib"] = cost.kernel_mib;
+                    c["cost_mib"] = cost.cost_mib;
+                    c["user_per_instance_mib"] = cost.user_mib / n;
+                    c["kernel_per_instance_mib"] = cost.kernel_mib / n;
+                    c["cost_per_instance_mib"] = cost.cost_mib / n;
+                    c["page_tables_mib"] = cost.page_tables_mib;
+                    c["kernel_stacks_mib"] = cost.kernel_stacks_mib;
+                    for (const auto& [field, mib] : cost.kernel_delta_mib)
+                      c["meminfo_" + CounterNameOf(field) + "_mib"] = mib;
+                    c["memavailable_drop_mib"] = cost.memavailable_drop_mib;
+                    c["memavailable_drop_per_instance_mib"] = cost.memavailable_drop_mib / n;
+                    c["unexplained_mib"] = cost.unexplained_mib;
+                    if (cost.memavailable_drop_mib > 0)
+                      c["cost_to_drop_ratio"] = cost.cost_mib / cost.memavailable_drop_mib;
+                    c["pss_mib"] = mem.pss / kMiB;
+                    c["uss_mib"] = mem.uss / kMiB;
+                    c["rss_mib"] = mem.rss / kMiB;
+                    c["pss_per_instance_mib"] = mem.pss / kMiB / n;
+                    c["uss_per_instance_mib"] = mem.uss / kMiB / n;
+                    c["host_processes"] = mem.processes;
+                    if (has_cgroup) c["cgroup_mib"] = cgroup / kMiB;
+                    if (has_kmem) c["cgroup_kmem_mib"] = kmem / kMiB;
+                    if (is_vm) {
+                      c["guest_ram_mib"] = guest_ram / kMiB;
+                      c["tcg_cache_mib"] = tcg_cache / kMiB;
+                      c["vmm_mib"] = vmm / kMiB;
+                    }
+                    c["ksm_pages_sharing_delta"] =
+                        static_cast<double>(ksm_after) - static_cast<double>(ksm_before);
+                    c["settled"] = before.stable && after.stable ? 1 : 0;
+                    c["settle_waited_ms"] = before.waited_ms + after.waited_ms;
+                    c["dropped_caches"] = before.dropped_caches && after.dropped_caches ? 1 : 0;
+                    double per = cost.cost_mib / n;
+                    if (per > 0) c["instances_per_gib"] = 1024.0 / per;
+                    if (cost.memavailable_drop_mib > 0)
+                      c["instances_per_gib_memavailable"] = 1024.0 * n / cost.memavailable_drop_mib;
+                    // The fits over every point of this launcher so far (its entry with the
+                    // largest fit_points holds the whole sweep's).
+                    points->n.push_back(n);
+                    points->cost.push_back(cost.cost_mib);
+                    points->user.push_back(cost.user_mib);
+                    points->kernel.push_back(cost.kernel_mib);
+                    points->drop.push_back(cost.memavailable_drop_mib);
+                    LinearFit fit = FitLine(points->n, points->cost);
+                    SetFit(st, "fit_", fit);
+                    SetFit(st, "fit_user_", FitLine(points->n, points->user));
+                    SetFit(st, "fit_kernel_", FitLine(points->n, points->kernel));
+                    SetFit(st, "fit_memavailable_", FitLine(points->n, points->drop));
+                    if (fit.ok) {
+                      c["fit_points"] = static_cast<double>(fit.points);
+                      c["fit_r2"] = fit.r2;
+                      if (fit.slope > 0) c["instances_per_gib_fit"] = 1024.0 / fit.slope;
+                    }
+                    // The budget check of the next N: the largest cost per instance seen (the
+                    // MemAvailable drop moves by hundreds of MiB with other work on a shared host;
+                    // the fleet's own MemAvailable guard still stops a step that eats the budget).
+                    *per_instance_mib = std::max(*per_instance_mib, per);
+                  }
+                }),
+            reps);
         runs += reps;
       }
     }

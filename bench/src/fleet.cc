@@ -1,6 +1,7 @@
 #include "fleet.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <mutex>
 #include <thread>
 
@@ -23,6 +24,11 @@ Result<void> Fleet::Start(launcher::Launcher& launcher, const FleetOptions& opti
       {
         std::lock_guard<std::mutex> lock(mu);
         if (first_error || next >= options.count) return;
+        if (options.interrupted && options.interrupted->load()) {
+          first_error = Error{EINTR, "interrupted after " + std::to_string(next) + " of " +
+                                         std::to_string(options.count) + " instances"};
+          return;
+        }
         ++next;
       }
       auto inst = launcher.Start(options.request);

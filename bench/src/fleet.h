@@ -2,6 +2,7 @@
 // always torn down, whatever failed.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -22,6 +23,9 @@ struct FleetOptions {
   // Stop with an error once MemAvailable has dropped by more than this since Start began
   // (0 = no limit): a density sweep must not push the host into swap or the OOM killer.
   uint64_t memory_budget_bytes = 0;
+  // Stop starting more once this is set (the sweep's SIGINT/SIGTERM flag): an interrupted sweep
+  // at N = 1000 tears down what it started instead of first starting the rest.
+  const std::atomic<bool>* interrupted = nullptr;
 };
 
 class Fleet {
@@ -29,7 +33,7 @@ class Fleet {
   Fleet() = default;
   Fleet(const Fleet&) = delete;
   Fleet& operator=(const Fleet&) = delete;
-  ~Fleet() { TearDown(); }
+  ~Fleet() { (void)TearDown(); }
 
   // Starts options.count instances; on the first failure stops starting more and returns the
   // error (instances already started stay in the fleet until TearDown).

@@ -36,7 +36,8 @@ struct SweepState {
   int total_runs = 0;
   int done_runs = 0;
   int failures = 0;
-  // "[12/40] startup/crun" on stderr.
+  int64_t suite_start_ns = 0;  // set by the suite's first Progress
+  // "[12/40] startup/crun (3m10s so far, about 7m05s left)" on stderr.
   void Progress(const std::string& what);
   // Marks the benchmark failed with the message (Google Benchmark's SkipWithError).
   void Fail(benchmark::State& state, const std::string& message);

@@ -12,6 +12,7 @@
 #include "cvb/common/file.h"
 #include "cvb/common/subprocess.h"
 #include "cvb/launcher/artefacts.h"
+#include "cvb/launcher/leftovers.h"
 #include "cvb/launcher/oci.h"
 #include "cvb/vmdriver/launchers.h"
 #include "reporter.h"
@@ -78,13 +79,30 @@ int RunSweep(const SweepConfig& config, launcher::Registry& registry) {
   std::string host_conditions;
   bool any_container = false;
   for (const auto& l : config.launchers) any_container |= registry.KindOf(l) == "container";
-  if (any_container) {
+  // A cvbench that was killed (SIGKILL, OOM killer, CI timeout) could not clean up: remove what
+  // it left before measuring anything (leftovers.h). Its containers are deleted through their
+  // runtimes, which need the same host conditions as a container sweep.
+  launcher::LeftoverRoots leftover_roots;
+  if (auto it = config.suite_options.params.find("scratch_dir");
+      it != config.suite_options.params.end() && !it->second.empty())
+    leftover_roots.scratch_roots.push_back(it->second);
+  bool leftovers = !launcher::DeadSweepOwners(leftover_roots).empty();
+  if (any_container || leftovers) {
     auto c = launcher::EnterOciHostConditions();
     if (!c) {
       std::fprintf(stderr, "cvbench: %s\n", c.error().message().c_str());
       return 2;
     }
     host_conditions = *c;
+  }
+  if (leftovers) {
+    auto removed = launcher::ReapDeadSweeps(leftover_roots);
+    std::string all;
+    for (const auto& line : removed) {
+      std::fprintf(stderr, "cvbench: leftover of a dead sweep: %s\n", line.c_str());
+      all += (all.empty() ? "" : "; ") + line;
+    }
+    context["leftovers_removed"] = all.empty() ? "none" : all;
   }
   if (auto r = BecomeSubreaper(); !r)
     std::fprintf(stderr, "cvbench: warning: %s\n", r.error().message().c_str());
@@ -194,6 +212,7 @@ int RunSweep(const SweepConfig& config, launcher::Registry& registry) {
     auto suite = factories[suite_name]();
     benchmark::ClearRegisteredBenchmarks();
     sweep.done_runs = 0;
+    sweep.suite_start_ns = 0;
     sweep.total_runs = suite->Register(slots, config.suite_options, sweep);
     std::string path = config.out_dir + "/" + suite_name + ".json";
     std::ofstream json(path);

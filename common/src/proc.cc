@@ -59,6 +59,39 @@ MemoryUsage ReadProcessesMemory(const std::vector<pid_t>& pids) {
   return total;
 }
 
+Result<ProcessKernelMemory> ParseProcStatus(const std::string& text) {
+  ProcessKernelMemory k;
+  bool saw_threads = false;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    uint64_t v;
+    if (FieldKb(line, "VmPTE", &v)) {
+      k.page_tables = v;
+    } else if (line.rfind("Threads:", 0) == 0) {
+      k.threads = std::strtoull(line.c_str() + 8, nullptr, 10);
+      saw_threads = true;
+    }
+  }
+  if (!saw_threads) return Failure("status: no Threads field");
+  k.processes = 1;
+  return k;
+}
+
+ProcessKernelMemory ReadProcessesKernelMemory(const std::vector<pid_t>& pids) {
+  ProcessKernelMemory total;
+  for (pid_t p : pids) {
+    auto text = ReadFile("/proc/" + std::to_string(p) + "/status");
+    if (!text) continue;
+    auto k = ParseProcStatus(*text);
+    if (!k) continue;
+    total.page_tables += k->page_tables;
+    total.threads += k->threads;
+    total.processes += 1;
+  }
+  return total;
+}
+
 Result<uint64_t> ParseMeminfoField(const std::string& text, const std::string& field) {
   std::istringstream in(text);
   std::string line;
@@ -72,6 +105,30 @@ Result<uint64_t> ParseMeminfoField(const std::string& text, const std::string& f
 Result<uint64_t> ReadMeminfo(const std::string& field) {
   CVB_ASSIGN_OR_RETURN(std::string text, ReadFile("/proc/meminfo"));
   return ParseMeminfoField(text, field);
+}
+
+Result<std::map<std::string, uint64_t>> ParseMeminfo(const std::string& text) {
+  std::map<std::string, uint64_t> fields;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t colon = line.find(':');
+    if (colon == std::string::npos || colon == 0) continue;
+    char* end = nullptr;
+    uint64_t v = std::strtoull(line.c_str() + colon + 1, &end, 10);
+    if (end == line.c_str() + colon + 1) continue;  // no number
+    bool kb = line.find(" kB", colon) != std::string::npos;
+    fields[line.substr(0, colon)] = kb ? v * 1024 : v;
+  }
+  if (!fields.count("MemTotal")) return Failure("/proc/meminfo: no MemTotal field");
+  return fields;
+}
+
+Result<std::map<std::string, uint64_t>> ReadMeminfoAll() {
+  CVB_ASSIGN_OR_RETURN(std::string text, ReadFile("/proc/meminfo"));
+  auto fields = ParseMeminfo(text);
+  if (!fields) return fields.error().wrap("/proc/meminfo");
+  return fields;
 }
 
 std::vector<pid_t> ProcessTree(pid_t root) {

@@ -36,6 +36,35 @@ TEST(SmapsRollupTest, ReadsOwnProcess) {
   EXPECT_GE(m->rss, m->uss);
 }
 
+TEST(MeminfoTest, ParsesEveryField) {
+  auto m = ParseMeminfo(
+      "MemTotal:       24683620 kB\nSUnreclaim:        29228 kB\nHugePages_Total:       0\n"
+      "Percpu:              760 kB\nbroken line\n");
+  ASSERT_TRUE(m) << m.error().message();
+  EXPECT_EQ(m->at("MemTotal"), 24683620ull * 1024);
+  EXPECT_EQ(m->at("SUnreclaim"), 29228ull * 1024);
+  EXPECT_EQ(m->at("Percpu"), 760ull * 1024);
+  EXPECT_EQ(m->at("HugePages_Total"), 0u);  // a count, not kB
+  EXPECT_EQ(m->count("broken line"), 0u);
+  EXPECT_FALSE(ParseMeminfo("Slab: 1 kB\n"));  // not meminfo: no MemTotal
+  auto live = ReadMeminfoAll();
+  ASSERT_TRUE(live);
+  EXPECT_GT(live->at("MemTotal"), 0u);
+  EXPECT_TRUE(live->count("SUnreclaim"));
+}
+
+TEST(ProcStatusTest, PageTablesAndThreads) {
+  auto k = ParseProcStatus("Name:\tcat\nVmPTE:\t      48 kB\nThreads:\t3\n");
+  ASSERT_TRUE(k) << k.error().message();
+  EXPECT_EQ(k->page_tables, 48u * 1024);
+  EXPECT_EQ(k->threads, 3u);
+  EXPECT_FALSE(ParseProcStatus("Name:\tcat\n"));
+  auto self = ReadProcessesKernelMemory({::getpid(), 999999999});  // the second does not exist
+  EXPECT_EQ(self.processes, 1);
+  EXPECT_GE(self.threads, 1u);
+  EXPECT_GT(self.page_tables, 0u);
+}
+
 TEST(MeminfoTest, FindsField) {
   auto v = ParseMeminfoField("MemTotal: 100 kB\nMemAvailable:  42 kB\n", "MemAvailable");
   ASSERT_TRUE(v);

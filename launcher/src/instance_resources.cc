@@ -1,5 +1,6 @@
 #include "instance_resources.h"
 
+#include <dirent.h>
 #include <net/if.h>
 #include <sys/mount.h>
 #include <unistd.h>
@@ -37,7 +38,8 @@ std::mutex g_index_mu;
 
 }  // namespace
 
-ContainerNetwork::ContainerNetwork(ContainerNetwork&& o) noexcept : index_(o.index_) {
+ContainerNetwork::ContainerNetwork(ContainerNetwork&& o) noexcept
+    : index_(o.index_), owner_(o.owner_) {
   o.index_ = -1;
 }
 
@@ -45,12 +47,30 @@ ContainerNetwork& ContainerNetwork::operator=(ContainerNetwork&& o) noexcept {
   if (this != &o) {
     (void)Remove();
     index_ = o.index_;
+    owner_ = o.owner_;
     o.index_ = -1;
   }
   return *this;
 }
 
-std::string ContainerNetwork::netns_name() const { return "cvb-n" + std::to_string(index_); }
+// The owner's pid in the name: the next cvbench finds what a killed one left (leftovers.h).
+std::string ContainerNetwork::netns_name() const {
+  return "cvb-n" + std::to_string(index_) + "-p" + std::to_string(owner_);
+}
+
+namespace {
+// Any namespace file of index i, whoever owns it.
+bool NetnsIndexTaken(int i) {
+  std::string prefix = "cvb-n" + std::to_string(i) + "-p";
+  DIR* d = ::opendir("/run/netns");
+  if (!d) return false;
+  bool taken = false;
+  while (dirent* e = ::readdir(d))
+    if (std::string(e->d_name).rfind(prefix, 0) == 0) taken = true;
+  ::closedir(d);
+  return taken || PathExists("/run/netns/cvb-n" + std::to_string(i));  // older builds' names
+}
+}  // namespace
 std::string ContainerNetwork::host_interface() const { return "cvb-vh" + std::to_string(index_); }
 std::string ContainerNetwork::container_interface() const {
   return "cvb-vc" + std::to_string(index_);
@@ -63,18 +83,18 @@ Result<ContainerNetwork> ContainerNetwork::Create() {
   ContainerNetwork net;
   {
     std::lock_guard<std::mutex> lock(g_index_mu);
+    net.owner_ = ::getpid();
     for (int i = 0; i < kMaxNetworks && net.index_ < 0; ++i) {
-      std::string ns = "cvb-n" + std::to_string(i);
       // A leftover file from a crashed sweep (its mount went with its mount namespace) or a
       // namespace of a concurrent sweep: skip the index.
-      if (PathExists("/run/netns/" + ns) ||
-          ::if_nametoindex(("cvb-vh" + std::to_string(i)).c_str()) != 0)
+      if (NetnsIndexTaken(i) || ::if_nametoindex(("cvb-vh" + std::to_string(i)).c_str()) != 0)
         continue;
+      std::string ns = "cvb-n" + std::to_string(i) + "-p" + std::to_string(net.owner_);
       if (Ip({"netns", "add", ns})) net.index_ = i;
     }
   }
   if (net.index_ < 0)
-    return Failure("container network: no free cvb-n<N> namespace below " +
+    return Failure("container network: no free cvb-n<N>-p<pid> namespace below " +
                    std::to_string(kMaxNetworks));
   // From here on, `net` going out of scope on an error removes everything made so far.
   std::string ns = net.netns_name(), vh = net.host_interface(), vc = net.container_interface();

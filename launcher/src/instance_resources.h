@@ -1,11 +1,13 @@
 // What a container or native instance gets for the network and disk modes, each an RAII owner so
 // that nothing outlives the instance, whichever way it ends (including a failed start).
-//   ContainerNetwork: a named network namespace /run/netns/cvb-n<i> holding one end of a veth
-//     pair (cvb-vc<i>, lo up), the other end cvb-vh<i> on the host; a private /30 from
+//   ContainerNetwork: a named network namespace /run/netns/cvb-n<i>-p<owner pid> holding one end
+//     of a veth pair (cvb-vc<i>, lo up), the other end cvb-vh<i> on the host; a private /30 from
 //     10.213.128.0/17 (the VM taps use 10.213.0.0/18).
 //   ScratchDir: a per-instance directory on the host's disk (default /var/tmp/cvbench), the
 //     container's /data volume or the native run's CVB_DATA_DIR.
 #pragma once
+
+#include <sys/types.h>
 
 #include <map>
 #include <string>
@@ -38,6 +40,7 @@ class ContainerNetwork {
 
  private:
   int index_ = -1;
+  pid_t owner_ = 0;  // the cvbench that made it (leftovers.h)
 };
 
 class ScratchDir {

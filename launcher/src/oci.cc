@@ -208,6 +208,11 @@ class OciInstance : public Instance {
     return CgroupMemoryOfPid(pid_);
   }
 
+  std::optional<uint64_t> CgroupKmemBytes() override {
+    if (exited_ || pid_ <= 0) return std::nullopt;
+    return CgroupKmemOfPid(pid_);
+  }
+
  private:
   Result<void> WaitInit(int64_t deadline) {
     if (exited_) return Ok();

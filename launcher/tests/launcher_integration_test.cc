@@ -122,6 +122,14 @@ TEST_P(LauncherIntegrationTest, IdleWorkloadHasMemoryAndStops) {
     auto cg = (*inst)->CgroupMemoryBytes();
     ASSERT_TRUE(cg) << "no memory cgroup for " << name_;
     EXPECT_GT(*cg, 0u);
+    // v1 kmem on this kind of host (hybrid): the container's cgroup holds kernel objects too
+    // (its processes' stacks, page tables, slab).
+    if (PathExists("/sys/fs/cgroup/memory/memory.kmem.usage_in_bytes")) {
+      auto kmem = (*inst)->CgroupKmemBytes();
+      ASSERT_TRUE(kmem) << "no kmem figure for " << name_;
+      EXPECT_GT(*kmem, 0u);
+      EXPECT_LE(*kmem, *cg);
+    }
   }
   ASSERT_TRUE((*inst)->Stop(seconds(10)));
   ASSERT_TRUE((*inst)->Teardown());

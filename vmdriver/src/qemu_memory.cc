@@ -11,6 +11,7 @@ namespace {
 struct Mapping {
   uint64_t size = 0;
   bool anonymous = false;
+  bool executable = false;
   uint64_t rss = 0, pss = 0;
 };
 
@@ -44,6 +45,7 @@ Result<QemuMemory> ParseQemuSmaps(const std::string& smaps, uint64_t guest_ram_b
       Mapping mp;
       mp.size = stop - start;
       mp.anonymous = path.empty() && inode == "0";
+      mp.executable = perms.size() > 2 && perms[2] == 'x';
       maps.push_back(mp);
       continue;
     }
@@ -73,6 +75,13 @@ Result<QemuMemory> ParseQemuSmaps(const std::string& smaps, uint64_t guest_ram_b
       continue;
     if (!best || mp.size < best->size) best = &mp;
   }
+  // TCG's translation cache: QEMU maps it anonymous read-write-execute (no split-wx on Linux
+  // hosts); nothing else in QEMU is anonymous and executable.
+  for (const auto& mp : maps)
+    if (mp.anonymous && mp.executable && &mp != best) {
+      m.tcg_cache_rss += mp.rss;
+      m.tcg_cache_pss += mp.pss;
+    }
   if (best) {
     m.guest_ram_bytes = best->size;
     m.guest_ram_rss = best->rss;

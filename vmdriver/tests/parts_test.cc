@@ -44,16 +44,20 @@ TEST(QemuMemory, SeparatesGuestRam) {
       "7f0000000000-7f0008000000 rw-p 00000000 00:00 0 \n"  // 128 MiB: guest RAM
       "Rss:               81920 kB\nPss:               81920 kB\n"
       "Private_Clean:         0 kB\nPrivate_Dirty:     81920 kB\nSwap: 0 kB\n"
-      "7f1000000000-7f1040000000 rw-p 00000000 00:00 0 \n"  // 1 GiB: TCG translation cache
+      "7f1000000000-7f1040000000 rwxp 00000000 00:00 0 \n"  // 1 GiB: TCG translation cache
       "Rss:               30000 kB\nPss:               30000 kB\n"
-      "Private_Clean:         0 kB\nPrivate_Dirty:     30000 kB\nSwap: 0 kB\n";
+      "Private_Clean:         0 kB\nPrivate_Dirty:     30000 kB\nSwap: 0 kB\n"
+      "7f2000000000-7f2001000000 rw-p 00000000 00:00 0 \n"  // 16 MiB of QEMU's own heap
+      "Rss:                2048 kB\nPss:                2048 kB\n"
+      "Private_Clean:         0 kB\nPrivate_Dirty:      2048 kB\nSwap: 0 kB\n";
   auto m = ParseQemuSmaps(smaps, 128ull << 20);
   ASSERT_TRUE(m.ok()) << m.error().message();
   EXPECT_EQ(m->guest_ram_bytes, 128ull << 20);
   EXPECT_EQ(m->guest_ram_rss, 81920ull * 1024);
-  EXPECT_EQ(m->total.pss, (512ull + 81920 + 30000) * 1024);
-  EXPECT_EQ(m->vmm_pss(), (512ull + 30000) * 1024);
-  EXPECT_EQ(m->total.uss, (100ull + 81920 + 30000) * 1024);
+  EXPECT_EQ(m->total.pss, (512ull + 81920 + 30000 + 2048) * 1024);
+  EXPECT_EQ(m->tcg_cache_pss, 30000ull * 1024);  // the rwx mapping, nothing else
+  EXPECT_EQ(m->vmm_pss(), (512ull + 2048) * 1024);
+  EXPECT_EQ(m->total.uss, (100ull + 81920 + 30000 + 2048) * 1024);
   EXPECT_FALSE(ParseQemuSmaps("", 1).ok());
 }
 

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -35,9 +36,24 @@ Result<MemoryUsage> ReadProcessMemory(pid_t pid);
 // Sum over the given processes; processes that vanished are skipped.
 MemoryUsage ReadProcessesMemory(const std::vector<pid_t>& pids);
 
+// Kernel memory held for one or more processes, from /proc/PID/status: page tables (VmPTE) and
+// threads, whose kernel stacks are THREAD_SIZE each (16 KiB on x86-64).
+struct ProcessKernelMemory {
+  uint64_t page_tables = 0;
+  uint64_t threads = 0;
+  int processes = 0;
+};
+Result<ProcessKernelMemory> ParseProcStatus(const std::string& text);
+// Sum over the given processes; processes that vanished are skipped.
+ProcessKernelMemory ReadProcessesKernelMemory(const std::vector<pid_t>& pids);
+
 // /proc/meminfo field in bytes (for example "MemAvailable").
 Result<uint64_t> ParseMeminfoField(const std::string& text, const std::string& field);
 Result<uint64_t> ReadMeminfo(const std::string& field);
+// Every "Name: value kB" field of /proc/meminfo, in bytes (count fields such as HugePages_Total
+// are kept as they are). One read, so that fields compared with each other are from one instant.
+Result<std::map<std::string, uint64_t>> ParseMeminfo(const std::string& text);
+Result<std::map<std::string, uint64_t>> ReadMeminfoAll();
 
 // pid and all its descendants (through /proc/PID/task/*/children), pid first.
 std::vector<pid_t> ProcessTree(pid_t pid);

@@ -70,6 +70,9 @@ class Instance {
   virtual std::vector<pid_t> HostPids() = 0;
   // Memory charged to the instance's cgroup, where it has one.
   virtual std::optional<uint64_t> CgroupMemoryBytes() { return std::nullopt; }
+  // The kernel part of it (slab, stacks, page tables charged to the cgroup), where the
+  // hierarchy reports it (v1 memory.kmem.usage_in_bytes, v2 memory.stat "kernel").
+  virtual std::optional<uint64_t> CgroupKmemBytes() { return std::nullopt; }
   // Address on which the host reaches a server inside the instance (net mode), or "".
   virtual std::string NetworkAddress() const { return ""; }
 

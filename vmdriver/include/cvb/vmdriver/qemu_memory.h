@@ -1,6 +1,6 @@
 // Host memory of one QEMU process, split into the guest's RAM (the one anonymous mapping of the
-// guest's size) and the rest: the VMM itself, TCG's translation cache, the mapped kernel and
-// initramfs. From /proc/PID/smaps, so it costs a few ms: measure, do not poll.
+// guest's size), TCG's translation cache (anonymous rwx mappings) and the rest: the VMM itself,
+// the mapped kernel and initramfs. From /proc/PID/smaps, so it costs a few ms: measure, do not poll.
 #pragma once
 
 #include <sys/types.h>
@@ -18,8 +18,11 @@ struct QemuMemory {
   uint64_t guest_ram_rss = 0;  // guest RAM the guest has touched
   uint64_t guest_ram_pss = 0;
   uint64_t guest_ram_bytes = 0;  // the size of the mapping found (0: not found)
-  uint64_t vmm_pss() const { return total.pss - guest_ram_pss; }
-  uint64_t vmm_rss() const { return total.rss - guest_ram_rss; }
+  uint64_t tcg_cache_rss = 0;    // TCG's translation cache (anonymous rwx mappings); 0 under KVM
+  uint64_t tcg_cache_pss = 0;
+  // The rest: QEMU's own code, heap, device state, mapped kernel/initramfs files.
+  uint64_t vmm_pss() const { return total.pss - guest_ram_pss - tcg_cache_pss; }
+  uint64_t vmm_rss() const { return total.rss - guest_ram_rss - tcg_cache_rss; }
 };
 
 Result<QemuMemory> ParseQemuSmaps(const std::string& smaps, uint64_t guest_ram_bytes);
