@@ -12,6 +12,7 @@
 #include "cvb/common/file.h"
 #include "cvb/common/subprocess.h"
 #include "cvb/launcher/artefacts.h"
+#include "cvb/launcher/fingerprint.h"
 #include "cvb/launcher/leftovers.h"
 #include "cvb/launcher/oci.h"
 #include "cvb/vmdriver/launchers.h"
@@ -197,6 +198,23 @@ int RunSweep(const SweepConfig& config, launcher::Registry& registry) {
         return 1;
       }
     }
+  }
+  // What each launcher's instance really got (launcher/fingerprint.h): one untimed launch of the
+  // `fingerprint` workload mode per launcher, after the warm-up and outside every measurement.
+  // Context keys fingerprint.<launcher>.<key> in every suite's JSON; scripts/report tables them.
+  context["fingerprint"] =
+      "one untimed launch of the fingerprint mode per launcher (default request: the startup "
+      "bundle); keys fingerprint.<launcher>.<key>, host view unprefixed, workload's view self.*";
+  for (auto& s : slots) {
+    auto fp = launcher::TakeFingerprint(*s.launcher, config.suite_options.ready_timeout);
+    std::string prefix = "fingerprint." + s.display_name + ".";
+    if (!fp) {
+      std::fprintf(stderr, "cvbench: warning: launcher %s: %s\n", s.display_name.c_str(),
+                   fp.error().message().c_str());
+      context[prefix + "error"] = fp.error().message();
+      continue;
+    }
+    for (const auto& [k, v] : *fp) context[prefix + k] = v;
   }
   for (const auto& [k, v] : context) benchmark::AddCustomContext(k, v);
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <sstream>
 
@@ -255,6 +256,56 @@ bool CmdlineHasArg(const std::string& cmdline, const std::string& arg) {
     start = end + 1;
   }
   return false;
+}
+
+std::map<std::string, std::string> ParseStatusFields(const std::string& text) {
+  std::map<std::string, std::string> out;
+  for (const auto& line : Split(text, '\n')) {
+    size_t colon = line.find(':');
+    if (colon == std::string::npos || colon == 0) continue;
+    out[line.substr(0, colon)] = Trim(std::string_view(line).substr(colon + 1));
+  }
+  return out;
+}
+
+std::map<std::string, std::string> ParseLimits(const std::string& text) {
+  // "Limit                     Soft Limit           Hard Limit           Units"; the name ends
+  // where the soft limit's column starts (column positions from the header line).
+  std::map<std::string, std::string> out;
+  auto lines = Split(text, '\n');
+  if (lines.empty()) return out;
+  size_t soft_col = lines[0].find("Soft Limit");
+  if (soft_col == std::string::npos) return out;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const std::string& line = lines[i];
+    if (line.size() <= soft_col) continue;
+    std::string name = Trim(std::string_view(line).substr(0, soft_col));
+    if (name.rfind("Max ", 0) == 0) name = name.substr(4);
+    for (char& c : name) c = c == ' ' ? '_' : static_cast<char>(std::tolower(c));
+    std::istringstream rest(line.substr(soft_col));
+    std::string soft, hard;
+    rest >> soft >> hard;
+    if (!name.empty() && !soft.empty()) out[name] = soft + "/" + hard;
+  }
+  return out;
+}
+
+std::string CompactLines(const std::string& text) {
+  std::string out;
+  for (const auto& line : Split(text, '\n')) {
+    std::istringstream words(line);
+    std::string w, joined;
+    while (words >> w) joined += (joined.empty() ? "" : " ") + w;
+    if (!joined.empty()) out += (out.empty() ? "" : ";") + joined;
+  }
+  return out;
+}
+
+size_t CountLines(const std::string& text) {
+  size_t n = 0;
+  for (const auto& line : Split(text, '\n'))
+    if (!Trim(line).empty()) ++n;
+  return n;
 }
 
 }  // namespace cvb

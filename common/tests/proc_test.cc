@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "cvb/common/file.h"
 #include "cvb/common/subprocess.h"
 
 namespace cvb {
@@ -133,6 +134,38 @@ TEST(ProcViewTest, NetDevNamesAndCmdlineArgs) {
   EXPECT_FALSE(CmdlineHasArg(cmd, "cvb-iso-proc-ab"));  // exact element only
   EXPECT_FALSE(CmdlineHasArg(std::string("x\0--process=cvb-iso-proc-abc\0", 29), "cvb-iso-proc-abc"));
   EXPECT_FALSE(VisiblePids().empty());
+}
+
+TEST(ProcTextTest, StatusFields) {
+  auto f = ParseStatusFields("Name:\tsh\nCapEff:\t00000000a80425fb\nSeccomp:\t2\nNoNewPrivs:\t1\n");
+  EXPECT_EQ(f["Name"], "sh");
+  EXPECT_EQ(f["CapEff"], "00000000a80425fb");
+  EXPECT_EQ(f["Seccomp"], "2");
+  EXPECT_EQ(f.count("Seccomp_filters"), 0u);
+}
+
+TEST(ProcTextTest, LimitsSoftSlashHard) {
+  const char* text =
+      "Limit                     Soft Limit           Hard Limit           Units     \n"
+      "Max cpu time              unlimited            unlimited            seconds   \n"
+      "Max open files            1024                 1048576              files     \n"
+      "Max realtime timeout      unlimited            unlimited            us        \n";
+  auto l = ParseLimits(text);
+  EXPECT_EQ(l["open_files"], "1024/1048576");
+  EXPECT_EQ(l["cpu_time"], "unlimited/unlimited");
+  EXPECT_EQ(l["realtime_timeout"], "unlimited/unlimited");
+  EXPECT_EQ(l.size(), 3u);
+  // The real file parses to the same names.
+  auto own = ParseLimits(ReadFile("/proc/self/limits").value_or_empty());
+  EXPECT_TRUE(own.count("open_files"));
+  EXPECT_TRUE(own.count("processes"));
+}
+
+TEST(ProcTextTest, CompactLinesAndCount) {
+  EXPECT_EQ(CompactLines("         0          0 4294967295\n"), "0 0 4294967295");
+  EXPECT_EQ(CompactLines("c 1:3 rwm\nc *:* m\n\nb *:* m\n"), "c 1:3 rwm;c *:* m;b *:* m");
+  EXPECT_EQ(CountLines("a\nb\n\nc\n"), 3u);
+  EXPECT_EQ(CountLines(""), 0u);
 }
 
 }  // namespace

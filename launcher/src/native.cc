@@ -12,6 +12,7 @@
 #include "cvb/common/clock.h"
 #include "cvb/common/file.h"
 #include "cvb/launcher/artefacts.h"
+#include "cvb/launcher/fingerprint.h"
 #include "cvb/launcher/workload_channel.h"
 #include "instance_resources.h"
 #include "process_instance.h"
@@ -83,6 +84,12 @@ class NativeInstance : public Instance {
   std::vector<pid_t> HostPids() override {
     if (status_) return {};
     return ProcessTree(pid_);
+  }
+  Result<Fingerprint> HostFingerprint() override {
+    if (status_) return Failure("native: fingerprint of a workload that exited");
+    CVB_ASSIGN_OR_RETURN(Fingerprint fp, ReadProcessFingerprint(pid_));
+    fp["host_view"] = "the workload process";
+    return fp;
   }
   // The baseline shares the host's network: its server is reached on loopback, or through the
   // veth pair of its own namespace (native_over_veth).

@@ -20,6 +20,7 @@
 #include "cvb/common/clock.h"
 #include "cvb/common/file.h"
 #include "cvb/launcher/artefacts.h"
+#include "cvb/launcher/fingerprint.h"
 #include "cvb/launcher/workload_channel.h"
 #include "instance_resources.h"
 #include "process_instance.h"
@@ -81,9 +82,10 @@ Result<void> RunRuntime(const std::vector<std::string>& argv, const std::string&
 
 class OciInstance : public Instance {
  public:
-  OciInstance(std::vector<std::string> rt, std::string id, std::string run_dir, bool phase_log)
+  OciInstance(std::vector<std::string> rt, std::string id, std::string run_dir, bool phase_log,
+              std::string host_view)
       : rt_(std::move(rt)), id_(std::move(id)), run_dir_(std::move(run_dir)),
-        phase_log_(phase_log) {}
+        phase_log_(phase_log), host_view_(std::move(host_view)) {}
   ~OciInstance() override { (void)Teardown(); }
 
   // Create + start. Marks "create" and "start".
@@ -203,6 +205,15 @@ class OciInstance : public Instance {
     return pids;
   }
 
+  // The process the runtime's pid file names: the container's init (the workload), or for runsc
+  // the sandbox (host_view_ says so).
+  Result<Fingerprint> HostFingerprint() override {
+    if (exited_ || pid_ <= 0) return Failure(id_ + ": fingerprint of a container that is not running");
+    CVB_ASSIGN_OR_RETURN(Fingerprint fp, ReadProcessFingerprint(pid_));
+    fp["host_view"] = host_view_.empty() ? "the container's init (the workload)" : host_view_;
+    return fp;
+  }
+
   std::optional<uint64_t> CgroupMemoryBytes() override {
     if (exited_ || pid_ <= 0) return std::nullopt;
     return CgroupMemoryOfPid(pid_);
@@ -285,6 +296,7 @@ class OciInstance : public Instance {
   std::string id_;
   std::string run_dir_;
   bool phase_log_;
+  std::string host_view_;
   WorkloadChannel channel_;
   pid_t pid_ = -1;
   bool created_ = false;
@@ -368,7 +380,8 @@ class OciLauncher : public Launcher {
 
     std::vector<std::string> rt{binary_, "--root", state_root_};
     rt.insert(rt.end(), spec_.global_args.begin(), spec_.global_args.end());
-    auto inst = std::make_unique<OciInstance>(rt, id, run_dir, spec_.phase_log);
+    auto inst = std::make_unique<OciInstance>(rt, id, run_dir, spec_.phase_log,
+                                              spec_.host_view);
     inst->Adopt(std::move(resources));
     inst->timeline().Mark("launch");
     auto launched = inst->Launch(bundle, std::move(read_end), std::move(write_end));
@@ -481,7 +494,9 @@ std::vector<OciRuntimeSpec> BuiltinOciRuntimes() {
        {"--network=none"},
        "gVisor with --network=none: its default netstack needs a platform this host lacks "
        "(ptrace platform here)",
-       false},
+       false,
+       "runsc's sandbox process as the host sees it (not the workload, which runs on gVisor's "
+       "kernel: see self.*)"},
   };
 }
 

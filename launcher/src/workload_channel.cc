@@ -14,7 +14,8 @@ std::optional<workload::Message> WorkloadChannel::Take(const StampedLine& line,
     if (output_.size() < 2000) output_.push_back(line.text);
     return std::nullopt;
   }
-  if (msg->kind == "RESULT") results_.push_back(*msg);
+  // FINGERPRINT goes with the results: whoever asked for the fingerprint mode finds it there.
+  if (msg->kind == "RESULT" || msg->kind == "FINGERPRINT") results_.push_back(*msg);
   else if (msg->kind == "DONE") done_ = msg;
   else if (msg->kind == "ERROR") error_ = msg;
   return msg;

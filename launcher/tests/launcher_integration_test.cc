@@ -7,6 +7,7 @@
 #include "cvb/common/file.h"
 #include "cvb/common/subprocess.h"
 #include "cvb/image/image.h"
+#include "cvb/launcher/fingerprint.h"
 #include "cvb/launcher/launcher.h"
 #include "cvb/launcher/oci.h"
 
@@ -44,7 +45,9 @@ class LauncherIntegrationTest : public ::testing::TestWithParam<std::string> {
     name_ = GetParam();
     if (name_ != "native") {
       if (::geteuid() != 0) GTEST_SKIP() << name_ << " needs root";
-      if (FindProgram(name_).empty()) GTEST_SKIP() << name_ << " is not installed";
+      // cvrun is the one beside this executable, as the registry finds it.
+      std::string binary = name_ == "cvrun" ? image::SelfExeDir() + "/cvrun" : name_;
+      if (FindProgram(binary).empty()) GTEST_SKIP() << binary << " is not installed";
     }
     char tmpl[] = "/run/cvb-launcher-test-XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
@@ -163,6 +166,49 @@ TEST_P(LauncherIntegrationTest, UnknownModeFailsBeforeReadyWithOutput) {
 
 INSTANTIATE_TEST_SUITE_P(Launchers, LauncherIntegrationTest,
                          ::testing::Values("native", "crun", "runc", "runsc"),
+                         [](const auto& info) { return info.param; });
+
+// The fingerprint of real instances: what the host reads of the workload's process and what
+// the workload reports of itself, for the baseline and for containers.
+class FingerprintIntegrationTest : public LauncherIntegrationTest {};
+
+TEST_P(FingerprintIntegrationTest, ShowsWhatTheInstanceGot) {
+  auto fp = TakeFingerprint(*launcher_, seconds(60));
+  ASSERT_TRUE(fp) << fp.error().message();
+  Fingerprint& f = *fp;
+  std::string all;
+  for (const auto& [k, v] : f) all += k + "=" + v + "\n";
+  // Both views are there, whatever the launcher.
+  for (const char* k : {"host_view", "ns.net", "ns.mnt", "cap.eff", "seccomp", "mounts",
+                        "net.interfaces", "self.kernel", "self.cap_eff", "self.net"})
+    EXPECT_TRUE(f.count(k)) << k << " missing in\n" << all;
+  if (name_ == "native") {
+    for (const char* ns : {"ns.net", "ns.mnt", "ns.pid", "ns.uts", "ns.ipc"})
+      EXPECT_EQ(f[ns], "host") << ns;
+    EXPECT_EQ(f["self.cap_eff"], f["cap.eff"]);
+    return;
+  }
+  if (name_ == "runsc") {
+    // The host sees the sandbox; the workload's own view is gVisor's.
+    EXPECT_NE(f["host_view"].find("sandbox"), std::string::npos) << f["host_view"];
+    EXPECT_EQ(f["ns.net"], "own");
+    return;
+  }
+  for (const char* ns : {"ns.net", "ns.mnt", "ns.pid", "ns.uts", "ns.ipc"})
+    EXPECT_EQ(f[ns], "own") << ns << "\n" << all;
+  // The bundle's 1 GiB memory limit (oci.cc) is in force in a memory cgroup of its own.
+  EXPECT_EQ(f["cgroup.memory"], "own") << all;
+  EXPECT_EQ(f["limit.memory"], "1073741824") << all;
+  // The default bundle's capability set, seen alike from both sides.
+  EXPECT_EQ(f["self.cap_eff"], f["cap.eff"]);
+  EXPECT_EQ(f["no_new_privs"], "1");
+  EXPECT_EQ(f["net.interfaces"], "lo");
+  EXPECT_EQ(f["self.net"], std::string("lo:") + (f["net.lo"] == "up" ? "up" : "down"))
+      << "host and workload disagree on lo";
+}
+
+INSTANTIATE_TEST_SUITE_P(Launchers, FingerprintIntegrationTest,
+                         ::testing::Values("native", "cvrun", "crun", "runc", "runsc"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

@@ -425,10 +425,33 @@ Result<std::unique_ptr<Instance>> VmLauncher::Start(const WorkloadRequest& req) 
       !r)
     return r.error().wrap(Name());
 
+  inst->machine_ = MachineFingerprint(spec);
   CVB_TRY(inst->Boot(spec));
   CVB_TRY(inst->ConnectConsole(MonotonicNs() + opt_.connect_timeout_ms * 1'000'000,
                                MarksConsoleConnect()));
   return std::unique_ptr<Instance>(std::move(inst));
+}
+
+Result<launcher::Fingerprint> VmInstance::HostFingerprint() {
+  if (gone_) return Failure(Who() + ": fingerprint of a VM that is gone");
+  launcher::Fingerprint fp = machine_;
+  fp["host_view"] = "the machine QEMU was asked for (the guest's own view: self.*)";
+  return fp;
+}
+
+launcher::Fingerprint VmLauncher::MachineFingerprint(const VmSpec& spec) const {
+  launcher::Fingerprint fp;
+  fp["vm.accelerator"] = spec.accel;
+  fp["vm.machine"] = spec.machine + (spec.acpi ? "" : ",acpi=off");
+  fp["vm.vcpus"] = std::to_string(spec.vcpus);
+  fp["vm.memory_mib"] = std::to_string(spec.memory_mib);
+  std::string devices = "serial console (unix socket)";
+  if (!spec.tap.empty()) devices += ",virtio-net (tap)";
+  if (!spec.disk.empty()) devices += ",virtio-blk (cache=" + spec.disk_cache + ")";
+  fp["vm.devices"] = devices;
+  fp["vm.kernel"] = art_.kernel.profile + " " + art_.kernel.version;
+  fp["vm.tb_cache_mib"] = spec.tb_cache_mib ? std::to_string(spec.tb_cache_mib) : "qemu default";
+  return fp;
 }
 
 std::map<std::string, std::string> VmLauncher::Conditions() const {

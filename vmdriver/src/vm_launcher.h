@@ -69,6 +69,8 @@ class VmInstance : public launcher::Instance, public VmInstanceInfo {
   Result<void> Teardown() override;
   std::vector<pid_t> HostPids() override;
   std::string NetworkAddress() const override { return tap_ ? tap_->guest_ip() : ""; }
+  // The machine QEMU was asked for (machine_); the guest's own view comes from the workload.
+  Result<launcher::Fingerprint> HostFingerprint() override;
 
   pid_t QemuPid() const override { return qemu_pid_; }
   std::string DomainName() const override { return name_; }
@@ -79,6 +81,7 @@ class VmInstance : public launcher::Instance, public VmInstanceInfo {
   std::string dir_;
   std::string log_path_;
   uint64_t memory_mib_ = 0;
+  launcher::Fingerprint machine_;  // vm.* keys of HostFingerprint (VmLauncher::MachineFingerprint)
   ConsoleListener listener_;
   std::optional<Tap> tap_;
   pid_t qemu_pid_ = -1;
@@ -141,6 +144,8 @@ class VmLauncher : public launcher::Launcher {
   // What this launcher hands its hypervisor for spec, as (file name, exact content) for the run
   // directory: QEMU's argv one argument per line, or the domain XML.
   virtual Result<std::pair<std::string, std::string>> BootArtefact(const VmSpec& spec) const = 0;
+  // The VM row of the instance fingerprint: what this launch asks QEMU for.
+  launcher::Fingerprint MachineFingerprint(const VmSpec& spec) const;
 
   launcher::LauncherConfig config_;
   VmOptions opt_;

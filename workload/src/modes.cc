@@ -78,6 +78,9 @@ const ModeEntry kModes[] = {
      "             --device=MAJ:MIN --boot-id=U]\n"
      "                        what the instance sees and may do of the host, one RESULT line\n"
      "                        per check (cvb/workload/isolation.h)\n"},
+    {"fingerprint", ModeFingerprint,
+     "  fingerprint           print a FINGERPRINT line (own view of capabilities, seccomp,\n"
+     "                        rlimits, mounts, id maps, interfaces), READY, idle until SIGTERM\n"},
 };
 
 }  // namespace

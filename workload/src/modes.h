@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "cvb/workload/protocol.h"
+
 namespace cvb::workload {
 
 struct Context {
@@ -50,6 +52,11 @@ int ModeCpu(Context& ctx);
 int ModeMem(Context& ctx);
 int ModeDisk(Context& ctx);
 int ModeNet(Context& ctx);
+// Prints FINGERPRINT (SelfFingerprint), READY, then idles until SIGTERM (mode_fingerprint.cc).
+int ModeFingerprint(Context& ctx);
+// The workload's view of its own configuration: kernel, capabilities, seccomp, rlimits, mounts,
+// id maps, interfaces and their state, /dev entries.
+Message SelfFingerprint();
 
 // Formats a figure for a RESULT line (no spaces; enough digits for ratios).
 std::string Fig(double v);

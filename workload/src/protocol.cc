@@ -21,7 +21,8 @@ std::optional<Message> ParseLine(const std::string& line) {
   if (kind_end == std::string::npos) kind_end = line.size();
   Message m;
   m.kind = line.substr(kind_start, kind_end - kind_start);
-  if (m.kind != "READY" && m.kind != "RESULT" && m.kind != "ERROR" && m.kind != "DONE")
+  if (m.kind != "READY" && m.kind != "RESULT" && m.kind != "ERROR" && m.kind != "DONE" &&
+      m.kind != "FINGERPRINT")
     return std::nullopt;
   std::string rest = kind_end < line.size() ? line.substr(kind_end + 1) : "";
   if (m.kind == "ERROR") {

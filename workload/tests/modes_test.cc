@@ -139,4 +139,19 @@ TEST(ModeRunTest, NetServerEndsAfterSecondsWithoutClient) {
 }
 
 }  // namespace
+TEST(ModeFingerprintTest, SelfReportNamesWhatTheProcessGot) {
+  Message m = SelfFingerprint();
+  EXPECT_EQ(m.kind, "FINGERPRINT");
+  for (const char* k : {"kernel", "cap_eff", "cap_bnd", "no_new_privs", "seccomp", "mounts",
+                        "uid_map", "net", "rlimit_open_files", "mem_total_kib"})
+    EXPECT_TRUE(m.fields.count(k)) << k;
+  EXPECT_NE(m.Get("net").find("lo:"), std::string::npos) << m.Get("net");
+  EXPECT_GT(std::stoi(m.Get("mounts")), 0);
+  // The line goes through the protocol unchanged: no value carries a space.
+  auto parsed = ParseLine(FormatLine(m));
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->kind, "FINGERPRINT");
+  EXPECT_EQ(parsed->fields, m.fields);
+}
+
 }  // namespace cvb::workload

@@ -78,5 +78,16 @@ std::vector<pid_t> VisiblePids();
 std::vector<std::string> ParseNetDevNames(const std::string& proc_net_dev);
 // Whether one argv element of a NUL-separated /proc/PID/cmdline equals arg exactly.
 bool CmdlineHasArg(const std::string& cmdline, const std::string& arg);
+// Parsers of /proc text shared by the host's fingerprint reader (launcher/fingerprint.h) and the
+// workload's self-report (its fingerprint mode), so both sides read the same fields the same way.
+// "Name:\tvalue" lines of /proc/PID/status: {"CapEff": "00000000a80425fb", ...}.
+std::map<std::string, std::string> ParseStatusFields(const std::string& text);
+// /proc/PID/limits: {"open_files": "1024/1048576", ...}; names lower-case without "Max ", soft/hard.
+std::map<std::string, std::string> ParseLimits(const std::string& text);
+// The text with every run of whitespace made one space and lines joined by ";" (uid_map,
+// devices.list): one line, one string to compare.
+std::string CompactLines(const std::string& text);
+// Non-empty lines (mountinfo's mount count).
+size_t CountLines(const std::string& text);
 
 }  // namespace cvb

@@ -31,6 +31,9 @@
 
 namespace cvb::launcher {
 
+// An instance fingerprint: key -> value (fingerprint.h says which keys and how they are read).
+using Fingerprint = std::map<std::string, std::string>;
+
 // What to run inside the instance: `cvb-workload <mode> <args...>`.
 struct WorkloadRequest {
   std::string mode = "ready";
@@ -75,12 +78,17 @@ class Instance {
   virtual std::optional<uint64_t> CgroupKmemBytes() { return std::nullopt; }
   // Address on which the host reaches a server inside the instance (net mode), or "".
   virtual std::string NetworkAddress() const { return ""; }
+  // What the host sees of the configuration this instance got (fingerprint.h), read while it
+  // runs (after READY, before Stop). Not timed: never called inside a measured launch.
+  virtual Result<Fingerprint> HostFingerprint() {
+    return Fingerprint{{"host_view", "not recorded by this launcher"}};
+  }
 
   const Timeline& timeline() const { return timeline_; }
   Timeline& timeline() { return timeline_; }
   // The READY line's fields (the workload's own clocks) once ready.
   const std::optional<workload::Message>& ready_message() const { return ready_; }
-  // RESULT lines in arrival order.
+  // RESULT lines in arrival order (and the FINGERPRINT line of the fingerprint mode).
   const std::vector<workload::Message>& results() const { return results_; }
   // Everything else the workload printed (for error messages).
   const std::vector<std::string>& output() const { return output_; }

@@ -17,6 +17,9 @@ struct OciRuntimeSpec {
   std::string condition;                 // why those args, for the results' context
   // Pass --log-format json --log F and read per-phase timings from F (cvrun).
   bool phase_log = false;
+  // What the pid file's process is, for the fingerprint's host view ("" = the container's init,
+  // the workload itself). runsc: the sandbox, whose own configuration is not the workload's.
+  std::string host_view;
 };
 
 Result<std::unique_ptr<Launcher>> MakeOciLauncher(const LauncherConfig& config,

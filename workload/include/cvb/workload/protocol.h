@@ -4,6 +4,8 @@
 //   CVB RESULT <name>=<value> ...      (figures, units in names: ops_per_s, gb_per_s, ...)
 //   CVB ERROR msg=<text with spaces>   (the workload could not do what it was asked)
 //   CVB DONE status=<exit code>
+//   CVB FINGERPRINT <key>=<value> ...  (fingerprint mode only, before READY: what the workload
+//                                       sees of its own configuration; values carry no spaces)
 // The host stamps each line on arrival; the workload's own clocks travel inside the line. Lines
 // that do not start with "CVB " are ordinary output (a VM's kernel log, for example).
 //
@@ -27,7 +29,7 @@
 namespace cvb::workload {
 
 struct Message {
-  std::string kind;                          // READY, RESULT, ERROR, DONE
+  std::string kind;                          // READY, RESULT, ERROR, DONE, FINGERPRINT
   std::map<std::string, std::string> fields;  // key=value pairs; ERROR's msg keeps its spaces
 
   std::optional<double> Number(const std::string& key) const;
