@@ -2,7 +2,10 @@
 // root), through the suite's own measurement; then nothing may be left: no cvb network
 // namespace, veth, netns bind mount or scratch directory - also when a start fails halfway.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <fstream>
 
 #include "cvb/common/file.h"
 #include "cvb/common/subprocess.h"
@@ -157,10 +160,17 @@ TEST(ThroughputCleanupTest, FailedStartLeavesNoNetworkOrScratch) {
   char tmpl[] = "/var/tmp/cvb-tp-fail-XXXXXX";
   ASSERT_NE(::mkdtemp(tmpl), nullptr);
   std::string work = tmpl, scratch = work + "/scratch";
+  // Answers --version (a runtime that cannot even do that fails Check) and fails everything else.
+  std::string runtime = work + "/cvbfalse";
+  {
+    std::ofstream script(runtime);
+    script << "#!/bin/sh\n[ \"$1\" = --version ] && { echo 'cvbfalse 0'; exit 0; }\nexit 1\n";
+  }
+  ASSERT_EQ(::chmod(runtime.c_str(), 0755), 0);
   auto image = image::BuildImage();
   ASSERT_TRUE(image);
   auto l = launcher::MakeOciLauncher({"cvbfalse", work, "", {{"scratch_dir", scratch}}},
-                                     {"cvbfalse", "/bin/false", {}, "", false});
+                                     {"cvbfalse", runtime, {}, "", false});
   ASSERT_TRUE(l);
   ASSERT_TRUE((*l)->Check());
   ASSERT_TRUE((*l)->Prepare(*image));
