@@ -1,7 +1,6 @@
 // A cvbench killed with SIGKILL in the middle of a density run leaves running containers, their
 // cgroups and its work directory; the next cvbench must find them, remove them and say so.
 // Real containers (crun, else runc), as root; skips with the reason otherwise.
-#include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -17,29 +16,19 @@
 namespace cvb {
 namespace {
 
-std::vector<std::string> ListDir(const std::string& dir) {
-  std::vector<std::string> out;
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return out;
-  while (dirent* e = ::readdir(d))
-    if (e->d_name[0] != '.') out.push_back(e->d_name);
-  ::closedir(d);
-  return out;
-}
-
 // Cgroup directories (any hierarchy, any depth up to 5) whose name carries "-<pid>-".
 std::vector<std::string> CgroupsOf(pid_t owner) {
   std::vector<std::string> found;
   std::string mid = "-" + std::to_string(owner) + "-";
   std::function<void(const std::string&, int)> walk = [&](const std::string& dir, int depth) {
-    for (const auto& e : ListDir(dir)) {
+    for (const auto& e : ListDirectory(dir)) {
       std::string p = dir + "/" + e;
       if (!PathExists(p + "/cgroup.procs")) continue;
       if (e.rfind("cvb-", 0) == 0 && e.find(mid) != std::string::npos) found.push_back(p);
       if (depth < 5) walk(p, depth + 1);
     }
   };
-  for (const auto& h : ListDir("/sys/fs/cgroup")) walk("/sys/fs/cgroup/" + h, 1);
+  for (const auto& h : ListDirectory("/sys/fs/cgroup")) walk("/sys/fs/cgroup/" + h, 1);
   return found;
 }
 
@@ -48,7 +37,7 @@ std::vector<std::string> CgroupsOf(pid_t owner) {
 int ProcessesOf(pid_t owner) {
   int n = 0;
   std::string needle = "-" + std::to_string(owner) + "-";
-  for (const auto& e : ListDir("/proc")) {
+  for (const auto& e : ListDirectory("/proc")) {
     if (e.find_first_not_of("0123456789") != std::string::npos) continue;
     auto cg = ReadFile("/proc/" + e + "/cgroup");
     if (cg && cg->find(needle) != std::string::npos && cg->find("cvb-") != std::string::npos) ++n;
@@ -78,12 +67,12 @@ TEST(LeftoversIntegration, NextCvbenchRemovesWhatAKilledOneLeft) {
   ASSERT_GT(pid, 0);
   std::string work = "/run/cvbench/" + std::to_string(pid);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  while (ListDir(work + "/run").size() < 10 && std::chrono::steady_clock::now() < deadline) {
+  while (ListDirectory(work + "/run").size() < 10 && std::chrono::steady_clock::now() < deadline) {
     int st;
     if (::waitpid(pid, &st, WNOHANG) == pid) FAIL() << "cvbench ended before it was killed";
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  ASSERT_GE(ListDir(work + "/run").size(), 10u) << "cvbench did not start 10 containers in time";
+  ASSERT_GE(ListDirectory(work + "/run").size(), 10u) << "cvbench did not start 10 containers in time";
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
   ASSERT_EQ(::waitpid(pid, nullptr, 0), pid);
   // The killed run left things: its work dir, running containers and their cgroups. The same

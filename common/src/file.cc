@@ -5,8 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 
 #include "cvb/common/unique_fd.h"
 
@@ -116,6 +118,16 @@ Result<void> RemoveTree(const std::string& path) {
 }
 
 bool PathExists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+
+std::vector<std::string> ListDirectory(const std::string& path) {
+  std::vector<std::string> out;
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(path.c_str()), ::closedir);
+  if (!dir) return out;
+  while (dirent* e = ::readdir(dir.get()))
+    if (std::string n = e->d_name; n != "." && n != "..") out.push_back(std::move(n));
+  std::sort(out.begin(), out.end());
+  return out;
+}
 
 std::vector<std::string> Split(std::string_view s, char sep) {
   std::vector<std::string> out;

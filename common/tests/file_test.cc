@@ -64,5 +64,13 @@ TEST(HashTest, ContentHashIsStableAndSensitive) {
   EXPECT_EQ(ContentHash("").size(), 16u);
 }
 
+TEST_F(FileTest, ListDirectoryIsSortedWithoutDotEntries) {
+  ASSERT_TRUE(WriteFile(dir_ + "/b", ""));
+  ASSERT_TRUE(WriteFile(dir_ + "/.hidden", ""));
+  ASSERT_TRUE(MakeDirs(dir_ + "/a"));
+  EXPECT_EQ(ListDirectory(dir_), (std::vector<std::string>{".hidden", "a", "b"}));
+  EXPECT_TRUE(ListDirectory(dir_ + "/missing").empty());
+}
+
 }  // namespace
 }  // namespace cvb

@@ -1,6 +1,5 @@
 #include "cvb/launcher/leftovers.h"
 
-#include <dirent.h>
 #include <net/if.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -21,17 +20,6 @@
 
 namespace cvb::launcher {
 namespace {
-
-std::vector<std::string> ListDir(const std::string& dir) {
-  std::vector<std::string> out;
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return out;
-  while (dirent* e = ::readdir(d))
-    if (std::string n = e->d_name; n != "." && n != "..") out.push_back(n);
-  ::closedir(d);
-  std::sort(out.begin(), out.end());
-  return out;
-}
 
 bool IsNumber(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -67,14 +55,14 @@ bool NamesOwner(const std::string& name, pid_t owner) { return !RuntimeOfId(name
 std::vector<std::string> OwnedCgroups(const std::string& root, pid_t owner) {
   std::vector<std::string> found;
   std::function<void(const std::string&, int)> walk = [&](const std::string& dir, int depth) {
-    for (const auto& e : ListDir(dir)) {
+    for (const auto& e : ListDirectory(dir)) {
       std::string p = dir + "/" + e;
       if (!PathExists(p + "/cgroup.procs")) continue;  // a file, or not a cgroup
       if (NamesOwner(e, owner)) found.push_back(p);
       if (depth < 5) walk(p, depth + 1);
     }
   };
-  for (const auto& h : ListDir(root)) walk(root + "/" + h, 1);
+  for (const auto& h : ListDirectory(root)) walk(root + "/" + h, 1);
   std::sort(found.begin(), found.end(),
             [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
   return found;
@@ -82,7 +70,7 @@ std::vector<std::string> OwnedCgroups(const std::string& root, pid_t owner) {
 
 // Kills what is still in the cgroup and removes the directory (and sub-cgroups a runtime made).
 Result<void> RemoveCgroup(const std::string& dir) {
-  for (const auto& sub : ListDir(dir))
+  for (const auto& sub : ListDirectory(dir))
     if (PathExists(dir + "/" + sub + "/cgroup.procs")) CVB_TRY(RemoveCgroup(dir + "/" + sub));
   for (int attempt = 0; attempt < 50; ++attempt) {
     auto procs = ReadFile(dir + "/cgroup.procs");
@@ -104,10 +92,10 @@ Result<void> RemoveCgroup(const std::string& dir) {
 
 std::vector<pid_t> DeadSweepOwners(const LeftoverRoots& roots) {
   std::set<pid_t> owners;
-  for (const auto& e : ListDir(roots.work_root))
+  for (const auto& e : ListDirectory(roots.work_root))
     if (IsNumber(e) && Dead(static_cast<pid_t>(std::atol(e.c_str()))))
       owners.insert(static_cast<pid_t>(std::atol(e.c_str())));
-  for (const auto& e : ListDir(roots.netns_root)) {
+  for (const auto& e : ListDirectory(roots.netns_root)) {
     int index;
     pid_t owner;
     if (ParseNetnsName(e, &index, &owner) && Dead(owner)) owners.insert(owner);
@@ -125,7 +113,7 @@ std::vector<std::string> ReapDeadSweeps(const LeftoverRoots& roots) {
   for (pid_t owner : DeadSweepOwners(roots)) {
     std::string work = roots.work_root + "/" + std::to_string(owner);
     // 1. Containers, through the runtime that made them and the dead sweep's state root.
-    for (const auto& id : ListDir(work + "/run")) {
+    for (const auto& id : ListDirectory(work + "/run")) {
       std::string rt = RuntimeOfId(id, owner);
       auto spec = specs.find(rt);
       if (spec == specs.end()) continue;
@@ -150,7 +138,7 @@ std::vector<std::string> ReapDeadSweeps(const LeftoverRoots& roots) {
     ReapOrphans();
     // 3. Network namespaces (files under /run/netns; their mounts lived in the dead process's
     //    mount namespace) and the host ends of their veth pairs.
-    for (const auto& e : ListDir(roots.netns_root)) {
+    for (const auto& e : ListDirectory(roots.netns_root)) {
       int index;
       pid_t ns_owner;
       if (!ParseNetnsName(e, &index, &ns_owner) || ns_owner != owner) continue;
@@ -170,7 +158,7 @@ std::vector<std::string> ReapDeadSweeps(const LeftoverRoots& roots) {
     // 4. Scratch directories of its containers (an overlay's mount went with its mount
     //    namespace; detach anyway in case it is ours).
     for (const auto& root : roots.scratch_roots)
-      for (const auto& e : ListDir(root)) {
+      for (const auto& e : ListDirectory(root)) {
         if (!NamesOwner(e, owner)) continue;
         std::string merged = root + "/" + e + "/merged";
         (void)::umount2(merged.c_str(), MNT_DETACH);

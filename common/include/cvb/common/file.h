@@ -18,6 +18,8 @@ Result<void> MakeDirs(const std::string& path, int mode = 0755);
 // rm -rf that does not follow symlinks and does not cross mount points.
 Result<void> RemoveTree(const std::string& path);
 bool PathExists(const std::string& path);
+// Names in a directory (without "." and ".."), sorted; empty when it cannot be read.
+std::vector<std::string> ListDirectory(const std::string& path);
 // Splits on sep, dropping empty pieces.
 std::vector<std::string> Split(std::string_view s, char sep);
 std::string Trim(std::string_view s);
