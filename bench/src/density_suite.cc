@@ -137,7 +137,23 @@ class DensitySuite : public Suite {
       return std::numeric_limits<int>::max();
     };
     double budget_mib = std::atof(param("budget_mib", "4096").c_str());
-    int reps = std::max(1, std::atoi(param("density_repetitions", "3").c_str()));
+    // Repetitions per N: "3" or "3,100=1" (3, and 1 from N = 100 up: a step of 1000 instances
+    // takes minutes and its point weighs in the fit by itself; small N are the noisy ones).
+    int default_reps = 3;
+    std::map<int, int> reps_from_n;
+    for (const auto& item : Split(param("density_repetitions", "3"), ',')) {
+      size_t eq = item.find('=');
+      if (eq == std::string::npos)
+        default_reps = std::max(1, std::atoi(item.c_str()));
+      else
+        reps_from_n[std::atoi(item.c_str())] = std::max(1, std::atoi(item.c_str() + eq + 1));
+    }
+    auto reps_at = [&](int n) {
+      int r = default_reps;
+      for (const auto& [from, k] : reps_from_n)
+        if (n >= from) r = k;
+      return r;
+    };
     int settle_ms = std::atoi(param("settle_ms", "3000").c_str());
     bool drop_caches = param("drop_caches", "1") != "0";
     auto timeout = options.ready_timeout;
@@ -163,7 +179,8 @@ class DensitySuite : public Suite {
         "ci95 from Student's t; instances_per_gib_fit = 1024 / fit_slope_mib");
     std::string caps = param("density_max_n", "");
     benchmark::AddCustomContext(
-        "density_n", param("density_n", "1,10,100") + (caps.empty() ? "" : "; largest N: " + caps));
+        "density_n", param("density_n", "1,10,100") + (caps.empty() ? "" : "; largest N: " + caps) +
+                         "; repetitions: " + param("density_repetitions", "3"));
     int runs = 0;
     for (auto& slot : launchers) {
       launcher::Launcher* l = slot.launcher.get();
@@ -173,6 +190,7 @@ class DensitySuite : public Suite {
       int cap = cap_of(slot);
       for (int n : counts) {
         if (n > cap) continue;
+        int reps = RepetitionsFor(slot, reps_at(n), options);
         std::string name = "density/" + slot.display_name + "/n:" + std::to_string(n);
         Measured(
             benchmark::RegisterBenchmark(

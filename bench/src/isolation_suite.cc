@@ -67,6 +67,7 @@ class IsolationSuite : public Suite {
       launcher::Launcher* l = slot.launcher.get();
       std::string name = "isolation/" + slot.display_name;
       auto timeout = options.ready_timeout;
+      int reps = RepetitionsFor(slot, options.repetitions, options);
       Measured(benchmark::RegisterBenchmark(
                    name.c_str(),
                    [l, name, timeout, workload, &sweep](benchmark::State& st) {
@@ -82,8 +83,8 @@ class IsolationSuite : public Suite {
                        }
                      }
                    }),
-               options.repetitions);
-      runs += options.repetitions;
+               reps);
+      runs += reps;
     }
     return runs;
   }

@@ -36,6 +36,7 @@ class ScaleoutSuite : public Suite {
     int runs = 0;
     for (auto& slot : launchers) {
       launcher::Launcher* l = slot.launcher.get();
+      int slot_reps = RepetitionsFor(slot, reps, options);
       for (int n : counts) {
         for (const std::string how : {"sequential", "concurrent"}) {
           std::string name = "scaleout/" + slot.display_name + "/n:" + std::to_string(n) +
@@ -85,8 +86,8 @@ class ScaleoutSuite : public Suite {
                   }
                 }
               }),
-                   reps);
-          runs += reps;
+                   slot_reps);
+          runs += slot_reps;
         }
       }
     }

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 #include "cvb/common/clock.h"
+#include "cvb/common/file.h"
 #include "throughput.h"
 
 namespace cvb::bench {
@@ -52,6 +54,22 @@ benchmark::internal::Benchmark* Measured(benchmark::internal::Benchmark* entry, 
       ->ComputeStatistics("max", [](const std::vector<double>& v) {
         return *std::max_element(v.begin(), v.end());
       });
+}
+
+int RepetitionsFor(const LauncherSlot& slot, int repetitions, const SuiteOptions& options) {
+  auto it = options.params.find("repetitions_max");
+  if (it == options.params.end()) return std::max(1, repetitions);
+  std::map<std::string, int> caps;
+  for (const auto& item : Split(it->second, ',')) {
+    size_t eq = item.find('=');
+    if (eq != std::string::npos) caps[Trim(item.substr(0, eq))] = std::atoi(item.c_str() + eq + 1);
+  }
+  int cap = repetitions;
+  if (auto c = caps.find(slot.display_name); c != caps.end())
+    cap = c->second;
+  else if (auto c = caps.find(slot.launcher->Name()); c != caps.end())
+    cap = c->second;
+  return std::max(1, std::min(repetitions, cap));
 }
 
 std::map<std::string, std::function<std::unique_ptr<Suite>()>> SuiteFactories() {

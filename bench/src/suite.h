@@ -66,6 +66,12 @@ class Suite {
 benchmark::internal::Benchmark* Measured(benchmark::internal::Benchmark* entry, int repetitions,
                                          benchmark::TimeUnit unit = benchmark::kMillisecond);
 
+// Repetitions of one launcher's entries: `repetitions`, capped for the launchers named in
+// --param repetitions_max ("qemu=3,libvirt/kernel:distro=2"; a slot's own name wins over its
+// launcher's), so that the slowest instances (TCG guests) do not set the sweep's length while the
+// fast ones keep the repetitions their intervals need. Never below 1.
+int RepetitionsFor(const LauncherSlot& slot, int repetitions, const SuiteOptions& options);
+
 // All suites by name.
 std::map<std::string, std::function<std::unique_ptr<Suite>()>> SuiteFactories();
 

@@ -171,6 +171,12 @@ int RunSweep(const SweepConfig& config, launcher::Registry& registry) {
   }
   if (!host_conditions.empty()) context["host_conditions"] = host_conditions;
   context["repetitions"] = std::to_string(config.suite_options.repetitions);
+  // Every --param as given (per-launcher repetition caps, density's N...): what the entries'
+  // repetitions and scales came from.
+  std::string params;
+  for (const auto& [k, v] : config.suite_options.params)
+    params += (params.empty() ? "" : " ") + k + "=" + v;
+  if (!params.empty()) context["params"] = params;
   context["image_hash"] = image->hash;
   context["launchers"] = "";
   for (const auto& s : slots) context["launchers"] += (context["launchers"].empty() ? "" : ",") +

@@ -249,6 +249,7 @@ class ThroughputSuite : public Suite {
       }
     int runs = 0;
     for (auto& slot : launchers) {
+      int reps = RepetitionsFor(slot, options.repetitions, options);
       for (const auto& mode : o.modes) {
         // Native's net mode once more over a veth pair: the network path without containment.
         std::vector<bool> paths{false};
@@ -276,8 +277,8 @@ class ThroughputSuite : public Suite {
                            for (const auto& [k, v] : *figures) st.counters[k] = v;
                          }
                        }),
-                   options.repetitions, benchmark::kSecond);
-          runs += options.repetitions;
+                   reps, benchmark::kSecond);
+          runs += reps;
         }
       }
     }

@@ -127,5 +127,30 @@ TEST_F(SweepTest, MissingBinaryIsExitCode3BrokenLauncherIs2) {
   }
 }
 
+// The per-launcher cap of the default sweep (scripts/sweep: VMs under TCG get fewer repetitions of
+// the long suites): the slot's own name wins over its launcher's, never more than asked, never 0.
+TEST(RepetitionsForTest, CapsNamedLaunchersOnly) {
+  LauncherSlot vm{"fast/kernel:distro", std::make_unique<ScriptLauncher>("true", "fast")};
+  LauncherSlot other{"other", std::make_unique<ScriptLauncher>("true", "other")};
+  SuiteOptions o;
+  EXPECT_EQ(RepetitionsFor(vm, 10, o), 10);
+  o.params["repetitions_max"] = "fast=3";
+  EXPECT_EQ(RepetitionsFor(vm, 10, o), 3);
+  EXPECT_EQ(RepetitionsFor(vm, 2, o), 2);
+  EXPECT_EQ(RepetitionsFor(other, 10, o), 10);
+  o.params["repetitions_max"] = "fast=3, fast/kernel:distro=2";
+  EXPECT_EQ(RepetitionsFor(vm, 10, o), 2);
+  o.params["repetitions_max"] = "fast=0";
+  EXPECT_EQ(RepetitionsFor(vm, 10, o), 1);
+}
+
+TEST_F(SweepTest, ParamsAreInTheContext) {
+  config_.launchers = {"fast"};
+  config_.suite_options.params["repetitions_max"] = "qemu=3";
+  config_.suite_options.params["density_n"] = "1,10";
+  ASSERT_EQ(RunSweep(config_, registry_), 0);
+  EXPECT_EQ(Load()["context"]["params"], "density_n=1,10 repetitions_max=qemu=3");
+}
+
 }  // namespace
 }  // namespace cvb::bench

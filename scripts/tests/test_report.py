@@ -199,6 +199,12 @@ class Verdicts(unittest.TestCase):
             self.assertTrue(v.rule and v.numbers, text)
             self.assertIn(v.outcome, (V.HOLDS, V.DOES_NOT_HOLD, V.PARTLY, V.INCONCLUSIVE, V.NOT_TESTED))
 
+    def test_sweep_timings_are_not_a_suite(self):
+        d = self.throughput("t", 1.0)
+        with open(os.path.join(d, "sweep.json"), "w") as f:
+            json.dump({"wall_s": 3, "steps": [{"step": "throughput", "wall_s": 3, "exit": 0}]}, f)
+        self.assertEqual(list(REPORT.Run(d).suites), ["throughput"])
+
 
 if __name__ == "__main__":
     unittest.main()
