@@ -247,8 +247,8 @@ _UNIT_SUFFIXES = [("_ratio_to_native", "ratio"), ("_gb_per_s", "GB/s"), ("_mb_pe
                   ("_mups", "Mupdates/s"), ("_per_gib", "1/GiB"), ("_mib", "MiB"),
                   ("_bytes", "bytes"), ("_ms", "ms"), ("_us", "us"), ("_s", "s")]
 _COUNTS = {"host_processes", "rr_count", "native_samples", "stream_rounds", "n", "parallel",
-           "fit_points", "ksm_pages_sharing_delta"}
-_FLAGS = {"direct", "net_server_stopped", "settled", "dropped_caches"}
+           "fit_points", "ksm_pages_sharing_delta", "ksm_pages_shared", "ksm_pages_sharing"}
+_FLAGS = {"direct", "net_server_stopped", "settled", "dropped_caches", "ksm_run", "ksm_settled"}
 
 
 def counter_unit(counter, time_unit="ms"):

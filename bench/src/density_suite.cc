@@ -15,12 +15,17 @@
 // 300 ms for their RCU frees and read. drop_caches is host-wide: other processes re-read their
 // files afterwards (a cost in their time, never in their correctness); without it, the dentries and
 // page cache of the previous step's teardown land in the next step's figures.
+// KSM (--param ksm=off,on; VM launchers only, entries density/<vm>/ksm:<off|on>/n:<N>): each
+// repetition sets /sys/kernel/mm/ksm (ksm.h) before its instances start, waits after the last is
+// ready until KSM has settled (two full scans, pages_sharing still; bounded by ksm_settle_ms), then
+// settles and reads as above, and gives the host its KSM settings back after the teardown.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <optional>
 #include <thread>
 
 #include "cvb/common/clock.h"
@@ -29,6 +34,7 @@
 #include "cvb/vmdriver/launchers.h"
 #include "density_cost.h"
 #include "fleet.h"
+#include "ksm.h"
 #include "linear_fit.h"
 #include "suite.h"
 
@@ -125,17 +131,7 @@ class DensitySuite : public Suite {
     // Largest N per launcher ("runsc=100,qemu=64,qemu/kernel:distro=32"): an entry names the
     // slot ("libvirt/kernel:minimal") or its launcher ("libvirt"); the slot's own wins. Heavier
     // instances stop earlier so the sweep stays within its time and memory.
-    std::map<std::string, int> max_n;
-    for (const auto& item : Split(param("density_max_n", ""), ',')) {
-      size_t eq = item.find('=');
-      if (eq != std::string::npos)
-        max_n[Trim(item.substr(0, eq))] = std::atoi(item.c_str() + eq + 1);
-    }
-    auto cap_of = [&](const LauncherSlot& slot) {
-      if (auto it = max_n.find(slot.display_name); it != max_n.end()) return it->second;
-      if (auto it = max_n.find(slot.launcher->Name()); it != max_n.end()) return it->second;
-      return std::numeric_limits<int>::max();
-    };
+    LargestN largest_n(param("density_max_n", ""));
     double budget_mib = std::atof(param("budget_mib", "4096").c_str());
     // Repetitions per N: "3" or "3,100=1" (3, and 1 from N = 100 up: a step of 1000 instances
     // takes minutes and its point weighs in the fit by itself; small N are the noisy ones).
@@ -157,6 +153,50 @@ class DensitySuite : public Suite {
     int settle_ms = std::atoi(param("settle_ms", "3000").c_str());
     bool drop_caches = param("drop_caches", "1") != "0";
     auto timeout = options.ready_timeout;
+    // KSM as a dimension of the VM entries (containers' processes mark nothing mergeable).
+    std::vector<bool> ksm_modes;
+    int runs = 0;
+    if (auto k = param("ksm", ""); !k.empty()) {
+      auto modes = ParseKsmModes(k);
+      if (!modes) {
+        // Refused, not ignored: one entry that fails saying why.
+        std::string message = modes.error().message();
+        Measured(benchmark::RegisterBenchmark("density/ksm:invalid",
+                                              [message, &sweep](benchmark::State& st) {
+                                                for (auto _ : st) {
+                                                  sweep.Fail(st, message);
+                                                  break;
+                                                }
+                                              }),
+                 1);
+        return 1;
+      }
+      ksm_modes = *modes;
+    }
+    KsmRequest ksm_rate;
+    ksm_rate.pages_to_scan = std::atoi(param("ksm_pages_to_scan", "4000").c_str());
+    ksm_rate.sleep_millisecs = std::atoi(param("ksm_sleep_ms", "20").c_str());
+    int ksm_settle_ms = std::atoi(param("ksm_settle_ms", "120000").c_str());
+    if (!ksm_modes.empty()) {
+      KsmSysfs sysfs;
+      benchmark::AddCustomContext(
+          "density_ksm",
+          sysfs.Available()
+              ? "VM entries with ksm:on set " + sysfs.dir() +
+                    " run=1, pages_to_scan=" + std::to_string(ksm_rate.pages_to_scan) +
+                    ", sleep_millisecs=" + std::to_string(ksm_rate.sleep_millisecs) +
+                    " (merge_across_nodes untouched) before their instances start, wait after "
+                    "the last READY until two full scans leave pages_sharing within 256 pages "
+                    "(at most " +
+                    std::to_string(ksm_settle_ms) +
+                    " ms; ksm_settled=0 when it ran out), then settle and read; ksm:off sets "
+                    "run=0; the host's values are restored after each teardown. "
+                    "ksm_pages_sharing = pages saved (host-wide), ksm_saved_mib = the same in "
+                    "MiB. Guest RAM is mergeable: QEMU's mem-merge default, no libvirt "
+                    "<nosharepages/>"
+              : sysfs.dir() +
+                    "/run absent: this kernel has no KSM; the ksm entries fail saying so");
+    }
     benchmark::AddCustomContext(
         "density_settle",
         std::string("before and after: sync, ") +
@@ -181,160 +221,204 @@ class DensitySuite : public Suite {
     benchmark::AddCustomContext(
         "density_n", param("density_n", "1,10,100") + (caps.empty() ? "" : "; largest N: " + caps) +
                          "; repetitions: " + param("density_repetitions", "3"));
-    int runs = 0;
     for (auto& slot : launchers) {
       launcher::Launcher* l = slot.launcher.get();
-      // Per launcher, the cost of one instance seen so far: the budget check of the next N.
+      // Per launcher, the cost of one instance seen so far: the budget check of the next N
+      // (shared by KSM on and off: the instances start before KSM can merge anything).
       auto per_instance_mib = std::make_shared<double>(0.0);
-      auto points = std::make_shared<Points>();
-      int cap = cap_of(slot);
-      for (int n : counts) {
-        if (n > cap) continue;
-        int reps = RepetitionsFor(slot, reps_at(n), options);
-        std::string name = "density/" + slot.display_name + "/n:" + std::to_string(n);
-        Measured(
-            benchmark::RegisterBenchmark(
-                name.c_str(),
-                [=, &sweep](benchmark::State& st) {
-                  for (auto _ : st) {
-                    if (sweep.interrupted) {
-                      st.SkipWithError("interrupted");
-                      break;
-                    }
-                    sweep.Progress(name);
-                    if (*per_instance_mib * n > budget_mib) {
-                      sweep.Fail(st, "skipped: " + std::to_string(n) + " instances at about " +
-                                         std::to_string(*per_instance_mib) +
-                                         " MiB each exceed the budget of " +
-                                         std::to_string(static_cast<int>(budget_mib)) +
-                                         " MiB (--param budget_mib=...)");
-                      break;
-                    }
-                    Settled before = Settle(settle_ms * 2, drop_caches);
-                    uint64_t ksm_before = ReadKsmPagesSharing();
-                    FleetOptions fo;
-                    fo.count = n;
-                    fo.ready_timeout = timeout;
-                    fo.request.mode = "idle";
-                    fo.memory_budget_bytes = static_cast<uint64_t>(budget_mib * kMiB);
-                    fo.interrupted = &sweep.interrupted;
-                    Fleet fleet;
-                    int64_t t0 = MonotonicNs();
-                    auto started = fleet.Start(*l, fo);
-                    int64_t t1 = MonotonicNs();
-                    if (!started) {
-                      size_t reached = fleet.instances().size();
-                      (void)fleet.TearDown();
-                      sweep.Fail(st, started.error().message() + " (" + std::to_string(reached) +
-                                         " of " + std::to_string(n) + " instances had started)");
-                      break;
-                    }
-                    Settled after = Settle(settle_ms, drop_caches);
-                    MemoryUsage mem;
-                    ProcessKernelMemory kernel_of_processes;
-                    double cgroup = 0, kmem = 0;
-                    bool has_cgroup = true, has_kmem = true;
-                    double guest_ram = 0, tcg_cache = 0, vmm = 0;
-                    bool is_vm = false;
-                    for (auto& inst : fleet.instances()) {
-                      std::vector<pid_t> pids = inst->HostPids();
-                      mem += ReadProcessesMemory(pids);
-                      auto k = ReadProcessesKernelMemory(pids);
-                      kernel_of_processes.page_tables += k.page_tables;
-                      kernel_of_processes.threads += k.threads;
-                      auto cg = inst->CgroupMemoryBytes();
-                      if (cg)
-                        cgroup += static_cast<double>(*cg);
-                      else
-                        has_cgroup = false;
-                      auto km = inst->CgroupKmemBytes();
-                      if (km)
-                        kmem += static_cast<double>(*km);
-                      else
-                        has_kmem = false;
-                      if (auto* vm = dynamic_cast<vmdriver::VmInstanceInfo*>(inst.get())) {
-                        auto q = vm->QemuMemoryNow();
-                        if (q) {
-                          is_vm = true;
-                          guest_ram += static_cast<double>(q->guest_ram_pss);
-                          tcg_cache += static_cast<double>(q->tcg_cache_pss);
-                          vmm += static_cast<double>(q->vmm_pss());
+      int cap = largest_n.For(slot);
+      std::vector<std::optional<bool>> slot_ksm{std::nullopt};
+      if (!ksm_modes.empty() && l->Kind() == "vm")
+        slot_ksm.assign(ksm_modes.begin(), ksm_modes.end());
+      for (std::optional<bool> ksm_on : slot_ksm) {
+        auto points = std::make_shared<Points>();
+        for (int n : counts) {
+          if (n > cap) continue;
+          int reps = RepetitionsFor(slot, reps_at(n), options);
+          std::string name = "density/" + slot.display_name +
+                             (ksm_on ? std::string("/ksm:") + (*ksm_on ? "on" : "off") : "") +
+                             "/n:" + std::to_string(n);
+          Measured(
+              benchmark::RegisterBenchmark(
+                  name.c_str(),
+                  [=, &sweep](benchmark::State& st) {
+                    for (auto _ : st) {
+                      if (sweep.interrupted) {
+                        st.SkipWithError("interrupted");
+                        break;
+                      }
+                      sweep.Progress(name);
+                      if (*per_instance_mib * n > budget_mib) {
+                        sweep.Fail(st, "skipped: " + std::to_string(n) + " instances at about " +
+                                           std::to_string(*per_instance_mib) +
+                                           " MiB each exceed the budget of " +
+                                           std::to_string(static_cast<int>(budget_mib)) +
+                                           " MiB (--param budget_mib=...)");
+                        break;
+                      }
+                      std::unique_ptr<ScopedKsm> ksm_scope;  // restores the host's KSM
+                      if (ksm_on) {
+                        KsmRequest req = ksm_rate;
+                        req.on = *ksm_on;
+                        auto applied = ScopedKsm::Apply(KsmSysfs(), req);
+                        if (!applied) {
+                          sweep.Fail(st, "KSM cannot be used here: " + applied.error().message());
+                          break;
+                        }
+                        ksm_scope = std::move(*applied);
+                      }
+                      Settled before = Settle(settle_ms * 2, drop_caches);
+                      uint64_t ksm_before = ReadKsmPagesSharing();
+                      FleetOptions fo;
+                      fo.count = n;
+                      fo.ready_timeout = timeout;
+                      fo.request.mode = "idle";
+                      fo.memory_budget_bytes = static_cast<uint64_t>(budget_mib * kMiB);
+                      fo.interrupted = &sweep.interrupted;
+                      Fleet fleet;
+                      int64_t t0 = MonotonicNs();
+                      auto started = fleet.Start(*l, fo);
+                      int64_t t1 = MonotonicNs();
+                      if (!started) {
+                        size_t reached = fleet.instances().size();
+                        (void)fleet.TearDown();
+                        sweep.Fail(st, started.error().message() + " (" + std::to_string(reached) +
+                                           " of " + std::to_string(n) + " instances had started)");
+                        break;
+                      }
+                      KsmSettled ksm_settled;
+                      if (ksm_on && *ksm_on)
+                        ksm_settled = WaitKsmSettled(KsmSysfs(), ksm_settle_ms);
+                      Settled after = Settle(settle_ms, drop_caches);
+                      MemoryUsage mem;
+                      ProcessKernelMemory kernel_of_processes;
+                      double cgroup = 0, kmem = 0;
+                      bool has_cgroup = true, has_kmem = true;
+                      double guest_ram = 0, tcg_cache = 0, vmm = 0;
+                      bool is_vm = false;
+                      for (auto& inst : fleet.instances()) {
+                        std::vector<pid_t> pids = inst->HostPids();
+                        mem += ReadProcessesMemory(pids);
+                        auto k = ReadProcessesKernelMemory(pids);
+                        kernel_of_processes.page_tables += k.page_tables;
+                        kernel_of_processes.threads += k.threads;
+                        auto cg = inst->CgroupMemoryBytes();
+                        if (cg)
+                          cgroup += static_cast<double>(*cg);
+                        else
+                          has_cgroup = false;
+                        auto km = inst->CgroupKmemBytes();
+                        if (km)
+                          kmem += static_cast<double>(*km);
+                        else
+                          has_kmem = false;
+                        if (auto* vm = dynamic_cast<vmdriver::VmInstanceInfo*>(inst.get())) {
+                          auto q = vm->QemuMemoryNow();
+                          if (q) {
+                            is_vm = true;
+                            guest_ram += static_cast<double>(q->guest_ram_pss);
+                            tcg_cache += static_cast<double>(q->tcg_cache_pss);
+                            vmm += static_cast<double>(q->vmm_pss());
+                          }
                         }
                       }
+                      uint64_t ksm_after = ReadKsmPagesSharing();
+                      auto ksm_now = KsmSysfs().Counters();
+                      auto torn = fleet.TearDown();
+                      if (!torn) {
+                        sweep.Fail(st, torn.error().message());
+                        break;
+                      }
+                      if (ksm_scope) {
+                        if (auto r = ksm_scope->Restore(); !r) {
+                          sweep.Fail(st, r.error().message());
+                          break;
+                        }
+                      }
+                      DensityCost cost = ComputeDensityCost(before.meminfo, after.meminfo, mem.pss,
+                                                            kernel_of_processes);
+                      st.SetIterationTime(NsToMs(t1 - t0) / 1e3);
+                      auto& c = st.counters;
+                      c["n"] = n;
+                      c["user_mib"] = cost.user_mib;
+                      c["kernel_mib"] = cost.kernel_mib;
+                      c["cost_mib"] = cost.cost_mib;
+                      c["user_per_instance_mib"] = cost.user_mib / n;
+                      c["kernel_per_instance_mib"] = cost.kernel_mib / n;
+                      c["cost_per_instance_mib"] = cost.cost_mib / n;
+                      c["page_tables_mib"] = cost.page_tables_mib;
+                      c["kernel_stacks_mib"] = cost.kernel_stacks_mib;
+                      for (const auto& [field, mib] : cost.kernel_delta_mib)
+                        c["meminfo_" + CounterNameOf(field) + "_mib"] = mib;
+                      c["memavailable_drop_mib"] = cost.memavailable_drop_mib;
+                      c["memavailable_drop_per_instance_mib"] = cost.memavailable_drop_mib / n;
+                      c["unexplained_mib"] = cost.unexplained_mib;
+                      if (cost.memavailable_drop_mib > 0)
+                        c["cost_to_drop_ratio"] = cost.cost_mib / cost.memavailable_drop_mib;
+                      c["pss_mib"] = mem.pss / kMiB;
+                      c["uss_mib"] = mem.uss / kMiB;
+                      c["rss_mib"] = mem.rss / kMiB;
+                      c["pss_per_instance_mib"] = mem.pss / kMiB / n;
+                      c["uss_per_instance_mib"] = mem.uss / kMiB / n;
+                      c["host_processes"] = mem.processes;
+                      if (has_cgroup) c["cgroup_mib"] = cgroup / kMiB;
+                      if (has_kmem) c["cgroup_kmem_mib"] = kmem / kMiB;
+                      if (is_vm) {
+                        c["guest_ram_mib"] = guest_ram / kMiB;
+                        c["tcg_cache_mib"] = tcg_cache / kMiB;
+                        c["vmm_mib"] = vmm / kMiB;
+                      }
+                      c["ksm_pages_sharing_delta"] =
+                          static_cast<double>(ksm_after) - static_cast<double>(ksm_before);
+                      if (ksm_on) {
+                        c["ksm_run"] = *ksm_on ? 1 : 0;
+                        if (ksm_now) {
+                          const double page = static_cast<double>(::sysconf(_SC_PAGESIZE));
+                          c["ksm_pages_shared"] = static_cast<double>(ksm_now->pages_shared);
+                          c["ksm_pages_sharing"] = static_cast<double>(ksm_now->pages_sharing);
+                          c["ksm_saved_mib"] =
+                              static_cast<double>(ksm_now->pages_sharing) * page / kMiB;
+                        }
+                        if (*ksm_on) {
+                          c["ksm_settled"] = ksm_settled.stable ? 1 : 0;
+                          c["ksm_settle_waited_ms"] = ksm_settled.waited_ms;
+                        }
+                      }
+                      c["settled"] = before.stable && after.stable ? 1 : 0;
+                      c["settle_waited_ms"] = before.waited_ms + after.waited_ms;
+                      c["dropped_caches"] = before.dropped_caches && after.dropped_caches ? 1 : 0;
+                      double per = cost.cost_mib / n;
+                      if (per > 0) c["instances_per_gib"] = 1024.0 / per;
+                      if (cost.memavailable_drop_mib > 0)
+                        c["instances_per_gib_memavailable"] =
+                            1024.0 * n / cost.memavailable_drop_mib;
+                      // The fits over every point of this launcher so far (its entry with the
+                      // largest fit_points holds the whole sweep's).
+                      points->n.push_back(n);
+                      points->cost.push_back(cost.cost_mib);
+                      points->user.push_back(cost.user_mib);
+                      points->kernel.push_back(cost.kernel_mib);
+                      points->drop.push_back(cost.memavailable_drop_mib);
+                      LinearFit fit = FitLine(points->n, points->cost);
+                      SetFit(st, "fit_", fit);
+                      SetFit(st, "fit_user_", FitLine(points->n, points->user));
+                      SetFit(st, "fit_kernel_", FitLine(points->n, points->kernel));
+                      SetFit(st, "fit_memavailable_", FitLine(points->n, points->drop));
+                      if (fit.ok) {
+                        c["fit_points"] = static_cast<double>(fit.points);
+                        c["fit_r2"] = fit.r2;
+                        if (fit.slope > 0) c["instances_per_gib_fit"] = 1024.0 / fit.slope;
+                      }
+                      // The budget check of the next N: the largest cost per instance seen (the
+                      // MemAvailable drop moves by hundreds of MiB with other work on a shared
+                      // host; the fleet's own MemAvailable guard still stops a step that eats the
+                      // budget).
+                      *per_instance_mib = std::max(*per_instance_mib, per);
                     }
-                    uint64_t ksm_after = ReadKsmPagesSharing();
-                    auto torn = fleet.TearDown();
-                    if (!torn) {
-                      sweep.Fail(st, torn.error().message());
-                      break;
-                    }
-                    DensityCost cost = ComputeDensityCost(before.meminfo, after.meminfo, mem.pss,
-                                                          kernel_of_processes);
-                    st.SetIterationTime(NsToMs(t1 - t0) / 1e3);
-                    auto& c = st.counters;
-                    c["n"] = n;
-                    c["user_mib"] = cost.user_mib;
-                    c["kernel_mib"] = cost.kernel_mib;
-                    c["cost_mib"] = cost.cost_mib;
-                    c["user_per_instance_mib"] = cost.user_mib / n;
-                    c["kernel_per_instance_mib"] = cost.kernel_mib / n;
-                    c["cost_per_instance_mib"] = cost.cost_mib / n;
-                    c["page_tables_mib"] = cost.page_tables_mib;
-                    c["kernel_stacks_mib"] = cost.kernel_stacks_mib;
-                    for (const auto& [field, mib] : cost.kernel_delta_mib)
-                      c["meminfo_" + CounterNameOf(field) + "_mib"] = mib;
-                    c["memavailable_drop_mib"] = cost.memavailable_drop_mib;
-                    c["memavailable_drop_per_instance_mib"] = cost.memavailable_drop_mib / n;
-                    c["unexplained_mib"] = cost.unexplained_mib;
-                    if (cost.memavailable_drop_mib > 0)
-                      c["cost_to_drop_ratio"] = cost.cost_mib / cost.memavailable_drop_mib;
-                    c["pss_mib"] = mem.pss / kMiB;
-                    c["uss_mib"] = mem.uss / kMiB;
-                    c["rss_mib"] = mem.rss / kMiB;
-                    c["pss_per_instance_mib"] = mem.pss / kMiB / n;
-                    c["uss_per_instance_mib"] = mem.uss / kMiB / n;
-                    c["host_processes"] = mem.processes;
-                    if (has_cgroup) c["cgroup_mib"] = cgroup / kMiB;
-                    if (has_kmem) c["cgroup_kmem_mib"] = kmem / kMiB;
-                    if (is_vm) {
-                      c["guest_ram_mib"] = guest_ram / kMiB;
-                      c["tcg_cache_mib"] = tcg_cache / kMiB;
-                      c["vmm_mib"] = vmm / kMiB;
-                    }
-                    c["ksm_pages_sharing_delta"] =
-                        static_cast<double>(ksm_after) - static_cast<double>(ksm_before);
-                    c["settled"] = before.stable && after.stable ? 1 : 0;
-                    c["settle_waited_ms"] = before.waited_ms + after.waited_ms;
-                    c["dropped_caches"] = before.dropped_caches && after.dropped_caches ? 1 : 0;
-                    double per = cost.cost_mib / n;
-                    if (per > 0) c["instances_per_gib"] = 1024.0 / per;
-                    if (cost.memavailable_drop_mib > 0)
-                      c["instances_per_gib_memavailable"] = 1024.0 * n / cost.memavailable_drop_mib;
-                    // The fits over every point of this launcher so far (its entry with the
-                    // largest fit_points holds the whole sweep's).
-                    points->n.push_back(n);
-                    points->cost.push_back(cost.cost_mib);
-                    points->user.push_back(cost.user_mib);
-                    points->kernel.push_back(cost.kernel_mib);
-                    points->drop.push_back(cost.memavailable_drop_mib);
-                    LinearFit fit = FitLine(points->n, points->cost);
-                    SetFit(st, "fit_", fit);
-                    SetFit(st, "fit_user_", FitLine(points->n, points->user));
-                    SetFit(st, "fit_kernel_", FitLine(points->n, points->kernel));
-                    SetFit(st, "fit_memavailable_", FitLine(points->n, points->drop));
-                    if (fit.ok) {
-                      c["fit_points"] = static_cast<double>(fit.points);
-                      c["fit_r2"] = fit.r2;
-                      if (fit.slope > 0) c["instances_per_gib_fit"] = 1024.0 / fit.slope;
-                    }
-                    // The budget check of the next N: the largest cost per instance seen (the
-                    // MemAvailable drop moves by hundreds of MiB with other work on a shared host;
-                    // the fleet's own MemAvailable guard still stops a step that eats the budget).
-                    *per_instance_mib = std::max(*per_instance_mib, per);
-                  }
-                }),
-            reps);
-        runs += reps;
+                  }),
+              reps);
+          runs += reps;
+        }
       }
     }
     return runs;

@@ -29,6 +29,8 @@ class ScaleoutSuite : public Suite {
     std::vector<int> counts;
     for (const auto& s : Split(param("scaleout_n", "10"), ','))
       if (std::atoi(s.c_str()) > 0) counts.push_back(std::atoi(s.c_str()));
+    // Largest N per launcher or slot ("qemu=16,libvirt=16"): VMs stop earlier than containers.
+    LargestN largest_n(param("scaleout_max_n", ""));
     int parallel = std::max(2, std::atoi(param("parallel", "4").c_str()));
     int reps = std::max(1, std::atoi(param("scaleout_repetitions", "3").c_str()));
     double budget_mib = std::atof(param("budget_mib", "4096").c_str());
@@ -37,7 +39,9 @@ class ScaleoutSuite : public Suite {
     for (auto& slot : launchers) {
       launcher::Launcher* l = slot.launcher.get();
       int slot_reps = RepetitionsFor(slot, reps, options);
+      int cap = largest_n.For(slot);
       for (int n : counts) {
+        if (n > cap) continue;
         for (const std::string how : {"sequential", "concurrent"}) {
           std::string name = "scaleout/" + slot.display_name + "/n:" + std::to_string(n) +
                              "/start:" + how;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 
 #include "cvb/common/clock.h"
 #include "cvb/common/file.h"
@@ -21,6 +22,20 @@ std::string Duration(int64_t ns) {
   return buf;
 }
 }  // namespace
+
+LargestN::LargestN(const std::string& spec) {
+  for (const auto& item : Split(spec, ',')) {
+    size_t eq = item.find('=');
+    if (eq != std::string::npos)
+      max_n_[Trim(item.substr(0, eq))] = std::atoi(item.c_str() + eq + 1);
+  }
+}
+
+int LargestN::For(const LauncherSlot& slot) const {
+  if (auto it = max_n_.find(slot.display_name); it != max_n_.end()) return it->second;
+  if (auto it = max_n_.find(slot.launcher->Name()); it != max_n_.end()) return it->second;
+  return std::numeric_limits<int>::max();
+}
 
 void SweepState::Progress(const std::string& what) {
   int64_t now = MonotonicNs();
@@ -74,10 +89,8 @@ int RepetitionsFor(const LauncherSlot& slot, int repetitions, const SuiteOptions
 
 std::map<std::string, std::function<std::unique_ptr<Suite>()>> SuiteFactories() {
   return {
-      {"startup", MakeStartupSuite},
-      {"density", MakeDensitySuite},
-      {"scaleout", MakeScaleoutSuite},
-      {"throughput", MakeThroughputSuite},
+      {"startup", MakeStartupSuite},     {"density", MakeDensitySuite},
+      {"scaleout", MakeScaleoutSuite},   {"throughput", MakeThroughputSuite},
       {"isolation", MakeIsolationSuite},
   };
 }

@@ -2,16 +2,16 @@
 // "<suite>/<launcher>[/<param>:<value>...]" with counters whose names carry their unit.
 #pragma once
 
+#include <benchmark/benchmark.h>
+
 #include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <benchmark/benchmark.h>
-#include <nlohmann/json.hpp>
 
 #include "cvb/image/image.h"
 #include "cvb/launcher/launcher.h"
@@ -71,6 +71,18 @@ benchmark::internal::Benchmark* Measured(benchmark::internal::Benchmark* entry, 
 // launcher's), so that the slowest instances (TCG guests) do not set the sweep's length while the
 // fast ones keep the repetitions their intervals need. Never below 1.
 int RepetitionsFor(const LauncherSlot& slot, int repetitions, const SuiteOptions& options);
+
+// The largest N per launcher from "runsc=100,qemu=64,qemu/kernel:distro=32" (density_max_n,
+// scaleout_max_n): an entry names the slot ("libvirt/kernel:minimal") or its launcher
+// ("libvirt"); the slot's own wins; a launcher not named has no limit (INT_MAX).
+class LargestN {
+ public:
+  explicit LargestN(const std::string& spec);
+  int For(const LauncherSlot& slot) const;
+
+ private:
+  std::map<std::string, int> max_n_;
+};
 
 // All suites by name.
 std::map<std::string, std::function<std::unique_ptr<Suite>()>> SuiteFactories();

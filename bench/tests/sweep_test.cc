@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <limits>
+
 #include <nlohmann/json.hpp>
 
 #include "cvb/common/file.h"
@@ -150,6 +152,22 @@ TEST_F(SweepTest, ParamsAreInTheContext) {
   config_.suite_options.params["density_n"] = "1,10";
   ASSERT_EQ(RunSweep(config_, registry_), 0);
   EXPECT_EQ(Load()["context"]["params"], "density_n=1,10 repetitions_max=qemu=3");
+}
+
+TEST(LargestN, TheSlotWinsOverItsLauncherAndUnnamedHaveNoLimit) {
+  LargestN caps("runsc=100, qemu=64,qemu/kernel:distro=32,bad");
+  auto slot = [](const std::string& display) {
+    return LauncherSlot{display, std::make_unique<CheckFails>(Error{0, ""})};
+  };
+  // CheckFails is named "checkfails": only its display name can match here.
+  EXPECT_EQ(caps.For(slot("qemu/kernel:distro")), 32);
+  EXPECT_EQ(caps.For(slot("qemu")), 64);
+  EXPECT_EQ(caps.For(slot("runsc")), 100);
+  EXPECT_EQ(caps.For(slot("crun")), std::numeric_limits<int>::max());
+  LargestN by_launcher("checkfails=16");
+  EXPECT_EQ(by_launcher.For(slot("checkfails/kernel:minimal")), 16);
+  LargestN slot_first("checkfails=16,checkfails/kernel:minimal=4");
+  EXPECT_EQ(slot_first.For(slot("checkfails/kernel:minimal")), 4);
 }
 
 }  // namespace

@@ -206,5 +206,50 @@ class Verdicts(unittest.TestCase):
         self.assertEqual(list(REPORT.Run(d).suites), ["throughput"])
 
 
+class DensitySection(unittest.TestCase):
+    """The density table: a VM's per-instance cost split into guest RAM / VMM / TCG cache beside the
+    containers' (which have no split), and KSM entries as rows of their own."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp()
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    @staticmethod
+    def points(per_instance, fixed=0.0, ns=(1, 4, 8)):
+        """One repetition per N of cost = fixed + per_instance[field] * N for every field."""
+        out = {}
+        for n in ns:
+            fields = {k: fixed + v * n for k, v in per_instance.items()}
+            out[f"n:{n}"] = [{"n": n, **fields}]
+        return out
+
+    def test_vm_split_next_to_containers(self):
+        d = os.path.join(self.tmp, "run")
+        vm = {"cost_mib": 85.0, "user_mib": 84.0, "kernel_mib": 1.0, "guest_ram_mib": 42.0,
+              "vmm_mib": 20.0, "tcg_cache_mib": 22.0, "memavailable_drop_mib": 90.0}
+        ct = {"cost_mib": 0.3, "user_mib": 0.05, "kernel_mib": 0.25, "memavailable_drop_mib": 0.3}
+        entries = {}
+        for base, per in (("qemu/kernel:minimal", vm), ("qemu/kernel:minimal/ksm:on",
+                                                          dict(vm, vmm_mib=10.0, user_mib=74.0, cost_mib=75.0)),
+                          ("crun", ct)):
+            for k, v in self.points(per).items():
+                entries[f"{base}/{k}"] = v
+        write_suite(d, "density", entries)
+        table = REPORT.density_section(REPORT.Run(d))
+        rows = {line.split("|")[1].strip(): line for line in table.splitlines() if line.startswith("| ")}
+        vm_row = [r for k, r in rows.items() if "qemu" in k and "ksm" not in k]
+        ksm_row = [r for k, r in rows.items() if "ksm=on" in k]
+        crun_row = [r for k, r in rows.items() if k.startswith("crun")]
+        self.assertEqual(len(vm_row), 1, table)
+        self.assertIn("| 42 / 20 / 22 MiB |", vm_row[0])
+        self.assertEqual(len(ksm_row), 1, table)
+        self.assertIn("| 42 / 10 / 22 MiB |", ksm_row[0])
+        self.assertEqual(len(crun_row), 1, table)
+        self.assertRegex(crun_row[0], r"\| 0\.05 MiB \| - \| 0\.25 MiB \|")
+        self.assertIn("guest RAM touched / VMM / TCG translation cache", table)
+
+
 if __name__ == "__main__":
     unittest.main()
