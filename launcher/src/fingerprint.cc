@@ -127,7 +127,20 @@ void ReadCgroups(pid_t pid, const ProcFingerprintSources& src, const std::string
     }
   }
   auto unified = lines.find("unified");
-  if (hybrid_or_v1 || unified == lines.end()) return;
+  if (unified == lines.end()) return;
+  auto device_programs = [&](const std::string& dir) {
+    auto programs =
+        src.device_programs ? src.device_programs(dir) : CgroupV2DevicePrograms(dir);
+    fp["devices.v2_programs"] =
+        programs ? std::to_string(*programs) : Unreadable(programs.error());
+  };
+  if (hybrid_or_v1) {
+    // A hybrid host: device programs on the cgroup2 directory are enforced too (before the v1
+    // rules), so a runtime that attaches one there shows it.
+    std::string dir = src.cgroup_root + "/unified" + unified->second;
+    if (PathExists(src.cgroup_root + "/unified")) device_programs(dir);
+    return;
+  }
   // A pure cgroup v2 host: the limits are in the one hierarchy, device rules are an eBPF program.
   std::string dir = src.cgroup_root + unified->second;
   Put(fp, "limit.memory", dir, "memory.max");
@@ -135,8 +148,7 @@ void ReadCgroups(pid_t pid, const ProcFingerprintSources& src, const std::string
   Put(fp, "limit.cpu_quota_us", dir, "cpu.max");
   Put(fp, "limit.cpu_shares", dir, "cpu.weight");
   Put(fp, "limit.cpuset_cpus", dir, "cpuset.cpus.effective");
-  auto programs = src.device_programs ? src.device_programs(dir) : CgroupV2DevicePrograms(dir);
-  fp["devices.v2_programs"] = programs ? std::to_string(*programs) : Unreadable(programs.error());
+  device_programs(dir);
   (void)pid;
 }
 

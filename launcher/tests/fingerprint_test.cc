@@ -114,7 +114,7 @@ TEST_F(FakeProcTest, ReadsEveryFieldOfTheHostView) {
   EXPECT_EQ(f["limit.cpu_quota_us"], "-1");
   EXPECT_EQ(f["limit.pids"], "max (root cgroup)");
   EXPECT_EQ(f["devices.list"], "b *:* m;c *:* m;c 1:3 rwm");
-  EXPECT_EQ(f.count("devices.v2_programs"), 0u) << "a hybrid host's rules are v1's";
+  EXPECT_EQ(f.count("devices.v2_programs"), 0u) << "no cgroup2 mount in this tree";
   EXPECT_EQ(f["net.interfaces"], "lo,eth0");
   EXPECT_EQ(f["net.lo"], "up");
   EXPECT_EQ(f["net.eth0"], "down");
@@ -159,6 +159,18 @@ TEST_F(FakeProcTest, PureV2HostReadsTheOneHierarchyAndTheDeviceProgram) {
   EXPECT_EQ(f["devices.v2_programs"], "1");
   EXPECT_EQ(asked_dir_, root_ + "/cgroup/cvb-crun-1");
   EXPECT_EQ(f.count("devices.list"), 0u);
+}
+
+// A hybrid host: the v1 rules, and the programs on the instance's cgroup2 directory (the kernel
+// runs those too), so a runtime that attaches one there is seen.
+TEST_F(FakeProcTest, HybridHostReadsV1RulesAndTheUnifiedDirectorysPrograms) {
+  ASSERT_TRUE(MakeDirs(root_ + "/cgroup/unified/cvb-crun-1"));
+  auto fp = ReadProcessFingerprint(42, src_);
+  ASSERT_TRUE(fp) << fp.error().message();
+  Fingerprint& f = *fp;
+  EXPECT_EQ(f["devices.list"], "b *:* m;c *:* m;c 1:3 rwm");
+  EXPECT_EQ(f["devices.v2_programs"], "1");
+  EXPECT_EQ(asked_dir_, root_ + "/cgroup/unified/cvb-crun-1");
 }
 
 TEST_F(FakeProcTest, AProcessThatIsGoneIsAnError) {

@@ -24,9 +24,10 @@ Result<NamespacePlan> PlanNamespaces(const Spec& spec) {
         "pivot_root, which would change the host's own mounts; add {\"type\": \"mount\"}");
   if (!mnt->path.empty())
     return Failure(
-        "linux.namespaces: joining a mount namespace by path (" + mnt->path +
-        ") is not supported: cvrun would mount and pivot_root inside a namespace that other "
-        "processes use");
+        "linux.namespaces[" + std::to_string(mnt - spec.linux.namespaces.data()) +
+        "].path: joining a mount namespace (" + mnt->path +
+        ") is not supported: cvrun would build the rootfs and pivot_root inside it, which moves "
+        "the root of every process already in that namespace");
   // The user namespace is joined first so that the others are joined with its credentials.
   static const char* const kOrder[] = {"user", "ipc", "uts", "network", "cgroup", "pid", "mount"};
   for (const char* type : kOrder) {

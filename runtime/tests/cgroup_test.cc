@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
+#include "cgroup/bpf_device.h"
 #include "cgroup/manager.h"
 #include "sys/sys.h"
 
@@ -253,20 +256,62 @@ TEST(CgroupV1, DisableOomKillerAndKernelTcpAreWritten) {
   EXPECT_EQ(fs.files["/sys/fs/cgroup/memory/cvrun-o/memory.kmem.tcp.limit_in_bytes"], "4096000");
 }
 
-TEST(CgroupV2, DeviceRulesAndNetworkAreRefusedNotIgnored) {
+// Device rules on a pure v2 host: an eBPF device program on the leaf, attached after the limits
+// and before the directory is opened for CLONE_INTO_CGROUP (the init is checked from its start).
+TEST(CgroupV2, DeviceRulesBecomeAProgramOnTheLeafBeforeTheInitJoins) {
   Host host = ParseHost(kV2Mountinfo, "0::/\n");
   sys::FakeSys fs;
   fs.AddDir("/sys/fs/cgroup");
   Resources res;
-  res.devices = DenyAllAllowKvm();
-  auto r = MakeV2(fs, host, "/cvb/dev")->Create(res);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().message().rfind("linux.resources.devices: ", 0), 0u) << r.error().message();
-  EXPECT_TRUE(fs.calls.empty());  // nothing made
+  res.devices = DeviceRules(DenyAllAllowKvm(), {});
+  res.pids_limit = 5;
+  auto m = MakeV2(fs, host, "/cvb/dev");
+  auto r = m->Create(res);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  ASSERT_EQ(fs.device_programs.size(), 1u);
+  EXPECT_EQ(fs.device_programs.begin()->first, "/sys/fs/cgroup/cvb/dev");
+  const auto& prog = fs.device_programs.begin()->second;
+  auto expected = DeviceProgram(res.devices);
+  ASSERT_EQ(prog.size(), expected.size());
+  EXPECT_EQ(std::memcmp(prog.data(), expected.data(), prog.size() * sizeof(bpf_insn)), 0);
+  ASSERT_GE(fs.calls.size(), 3u);
+  EXPECT_EQ(fs.calls[fs.calls.size() - 3], "write /sys/fs/cgroup/cvb/dev/pids.max 5");
+  EXPECT_EQ(fs.calls[fs.calls.size() - 2].rfind("bpf-attach /sys/fs/cgroup/cvb/dev ", 0), 0u);
+  EXPECT_EQ(fs.calls.back(), "open /sys/fs/cgroup/cvb/dev");
+  // No rules: no program (the parent's rules stay, as on v1).
+  sys::FakeSys none;
+  none.AddDir("/sys/fs/cgroup");
+  ASSERT_TRUE(MakeV2(none, host, "/cvb/none")->Create(Resources{}).ok());
+  EXPECT_TRUE(none.device_programs.empty());
+}
+
+TEST(CgroupV2, NetworkIsRefusedNotIgnored) {
+  Host host = ParseHost(kV2Mountinfo, "0::/\n");
+  sys::FakeSys fs;
+  fs.AddDir("/sys/fs/cgroup");
   Resources net;
   net.network = NetworkResources{};
   net.network->class_id = 1;
-  EXPECT_FALSE(MakeV2(fs, host, "/cvb/net")->Create(net).ok());
+  auto r = MakeV2(fs, host, "/cvb/net")->Create(net);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message().rfind("linux.resources.network: ", 0), 0u) << r.error().message();
+  EXPECT_TRUE(fs.calls.empty());  // nothing made
+}
+
+// A hybrid host applies device rules in v1; its unified directory gets no program.
+TEST(CgroupHybrid, DeviceRulesGoToV1NotToAProgram) {
+  sys::FakeSys fs;
+  AddFullTree(fs);
+  fs.AddDir("/sys/fs/cgroup/unified");
+  std::string mi = std::string(kFullMountinfo) +
+                   "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
+  Host host = ParseHost(mi, "0::/\n");
+  ASSERT_EQ(host.mode, Host::Mode::kHybrid);
+  Resources res;
+  res.devices = DenyAllAllowKvm();
+  ASSERT_TRUE(MakeHybrid(fs, host, "cvrun-hd")->Create(res).ok());
+  EXPECT_TRUE(fs.device_programs.empty());
+  EXPECT_EQ(fs.files["/sys/fs/cgroup/devices/cvrun-hd/devices.allow"], "c 10:232 rw");
 }
 
 TEST(CgroupV2, EnablesControllersThenWritesLimits) {

@@ -491,6 +491,52 @@ TEST(Devices, RulesDecideWhatAContainerWithCapMknodCanOpen) {
   EXPECT_NO_LEAKS();
 }
 
+// cvrun as on a pure cgroup v2 host: cgroup2 mounted on /sys/fs/cgroup in a private mount
+// namespace (the host's v1 hierarchies are out of sight there), so cvrun picks its v2 manager
+// and turns the device rules into an eBPF program. The container stays in the v1 devices root
+// ("a *:* rwm"): a denial can only come from the program.
+TEST(Devices, OnAPureV2HostTheRulesBecomeAnEbpfProgram) {
+  REQUIRE_ROOT();
+  auto host_mi = ReadFile("/proc/self/mountinfo");
+  if (!host_mi.ok() || host_mi->find(" - cgroup2 ") == std::string::npos)
+    GTEST_SKIP() << "no cgroup2 on this host";
+  auto dev = OpenableMiscDevice();
+  if (!dev) GTEST_SKIP() << "no misc device (kvm, fuse, tun, loop-control) opens on this host";
+  auto [major, minor] = *dev;
+  auto run = [&](const std::string& name, bool allow) {
+    // No default node: made with CAP_MKNOD, then opened or refused.
+    json cfg = BaseConfig({"/bin/sh", "-c",
+                           "/bin/cvb-probe mknod /dev/node " + std::to_string(major) + " " +
+                               std::to_string(minor) +
+                               "; /bin/cvb-probe read /dev/null; grep '^0::' /proc/self/cgroup"},
+                          name);
+    cfg["linux"]["resources"].erase("memory");  // this cgroup2 has no memory controller
+    json caps = {"CAP_MKNOD", "CAP_KILL"};
+    cfg["process"]["capabilities"] = {{"bounding", caps}, {"effective", caps}, {"permitted", caps}};
+    cfg["linux"]["resources"]["devices"] = {{{"allow", false}, {"access", "rwm"}}};
+    if (allow)
+      cfg["linux"]["resources"]["devices"].push_back(
+          {{"allow", true}, {"type", "c"}, {"major", major}, {"minor", minor}, {"access", "rw"}});
+    std::string bundle = WriteBundle(name, cfg);
+    auto r = cvb::Run({"unshare", "--mount", "--propagation", "private", "sh", "-c",
+                  "mount -t cgroup2 cgroup2 /sys/fs/cgroup && exec \"$@\"", "sh", CVRUN_BINARY,
+                  "--root", StateRoot(), "run", "--bundle", bundle, Id(name)},
+                 std::chrono::seconds(20));
+    EXPECT_TRUE(r.ok()) << r.error().message();
+    if (!r.ok()) return std::string();
+    EXPECT_EQ(r->status.code, 0) << r->err;
+    return r->out;
+  };
+  std::string denied = run("v2deny", false);
+  EXPECT_NE(denied.find("mknod /dev/node ok"), std::string::npos) << denied;
+  EXPECT_NE(denied.find("open /dev/node errno=1\n"), std::string::npos) << denied;  // EPERM
+  EXPECT_NE(denied.find("read /dev/null \n"), std::string::npos) << denied;
+  EXPECT_NE(denied.find("0::/cvrun-it-v2deny"), std::string::npos) << denied;
+  std::string allowed = run("v2allow", true);
+  EXPECT_NE(allowed.find("open /dev/node ok"), std::string::npos) << allowed;
+  EXPECT_NO_LEAKS();
+}
+
 TEST(Devices, LinuxDevicesInSubdirectoriesLandInTheContainersDev) {
   REQUIRE_ROOT();
   json cfg = BaseConfig({"/bin/cvb-probe", "report", "/dev/sub/null2"}, "devsub");
@@ -767,6 +813,21 @@ TEST(BadInput, MountFailureInTheChildIsReportedAndCleanedUp) {
   cfg["mounts"].push_back({{"destination", "/x"}, {"type", "nosuchfs"}, {"source", "none"}});
   ExpectCreateFails("badfs", WriteBundle("badfs", cfg),
                     "container init: mount mounts[5] none on /x: No such device");
+}
+
+// A mount namespace joined by path, or none at all: refused before anything is made (cvrun would
+// have to pivot_root in a namespace others use, or mount in the host's).
+TEST(BadInput, MountNamespaceByPathOrNoneIsRefused) {
+  REQUIRE_ROOT();
+  json joined = BaseConfig({"/bin/true"}, "mntpath");
+  joined["linux"]["namespaces"][4] = {{"type", "mount"}, {"path", "/proc/self/ns/mnt"}};
+  ExpectCreateFails("mntpath", WriteBundle("mntpath", joined),
+                    "linux.namespaces[4].path: joining a mount namespace (/proc/self/ns/mnt) is "
+                    "not supported");
+  json none = BaseConfig({"/bin/true"}, "mntnone");
+  none["linux"]["namespaces"].erase(4);
+  ExpectCreateFails("mntnone", WriteBundle("mntnone", none),
+                    "linux.namespaces: no mount namespace");
 }
 
 TEST(BadInput, UnknownIdAndUnknownSignal) {

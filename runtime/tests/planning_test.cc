@@ -114,6 +114,19 @@ TEST(Namespaces, MountNamespaceIsRequired) {
       "which would change the host's own mounts; add {\"type\": \"mount\"}");
 }
 
+TEST(Namespaces, JoiningAMountNamespaceByPathIsRefusedNamingTheEntry) {
+  auto spec = ParseSpec(DefaultSpecJson());
+  ASSERT_TRUE(spec.ok());
+  spec->linux.namespaces = {{"pid", ""}, {"mount", "/proc/1/ns/mnt"}};
+  auto plan = PlanNamespaces(*spec);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.error().message().rfind("linux.namespaces[1].path: joining a mount namespace "
+                                         "(/proc/1/ns/mnt) is not supported: ",
+                                         0),
+            0u)
+      << plan.error().message();
+}
+
 TEST(Signals, NamesNumbersAndErrors) {
   EXPECT_EQ(*ParseSignal("TERM"), SIGTERM);
   EXPECT_EQ(*ParseSignal("SIGKILL"), SIGKILL);

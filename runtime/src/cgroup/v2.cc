@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "cgroup/bpf_device.h"
 #include "cgroup/manager.h"
 #include "cvb/common/file.h"
 
@@ -23,6 +24,11 @@ class V2 : public Manager {
     if (!controllers.empty()) CVB_TRY(EnableControllers(leaf, controllers));
     CVB_TRY(MakePath(sys_, host_.unified_mount, leaf));
     if (apply_limits_) CVB_TRY(WriteLimits(leaf, res));
+    // Before the init is cloned into the directory: its first mknod in /dev is already checked.
+    if (apply_limits_ && !res.devices.empty()) {
+      auto attached = sys_.AttachDeviceProgram(leaf, DeviceProgram(res.devices));
+      if (!attached.ok()) return attached.error().wrap("linux.resources.devices");
+    }
     auto fd = sys_.OpenDir(leaf);
     if (!fd.ok()) return fd.error().wrap("cgroup");
     fd_ = std::move(*fd);
@@ -61,10 +67,6 @@ class V2 : public Manager {
 
   // What cgroup v2 cannot express: refused before anything is made.
   static Result<void> Refusals(const Resources& res) {
-    if (!res.devices.empty())
-      return Failure(
-          "linux.resources.devices: device rules on a cgroup v2 host need an eBPF device "
-          "program, which cvrun does not implement yet");
     if (res.network)
       return Failure("linux.resources.network: cgroup v2 has no net_cls/net_prio controller");
     if (res.memory && res.memory->kernel_tcp)

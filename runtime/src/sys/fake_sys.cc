@@ -61,6 +61,15 @@ Result<void> FakeSys::Kill(pid_t pid, int sig) {
 
 void FakeSys::SleepMs(int ms) { (void)ms; }
 
+Result<void> FakeSys::AttachDeviceProgram(const std::string& dir,
+                                          const std::vector<bpf_insn>& program) {
+  calls.push_back("bpf-attach " + dir + " device program of " + std::to_string(program.size()) +
+                  " instructions");
+  if (!dirs.count(dir)) return Error{ENOENT, "open " + dir};
+  device_programs[dir] = program;
+  return Ok();
+}
+
 void FakeSys::AddFile(const std::string& path, std::string content) {
   files[path] = std::move(content);
 }

@@ -4,6 +4,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup/bpf_device.h"
 #include "cvb/common/file.h"
 #include "sys/sys.h"
 
@@ -41,6 +42,10 @@ class Real : public Sys {
   void SleepMs(int ms) override {
     timespec ts{ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, nullptr);
+  }
+  Result<void> AttachDeviceProgram(const std::string& dir,
+                                   const std::vector<bpf_insn>& program) override {
+    return cgroup::AttachDeviceProgram(dir, program);
   }
 };
 

@@ -3,6 +3,7 @@
 // checked in unit tests through FakeSys without root or a real cgroup hierarchy.
 #pragma once
 
+#include <linux/bpf.h>
 #include <sys/types.h>
 
 #include <map>
@@ -30,6 +31,10 @@ class Sys {
   virtual Result<UniqueFd> OpenDir(const std::string& path) = 0;
   virtual Result<void> Kill(pid_t pid, int sig) = 0;
   virtual void SleepMs(int ms) = 0;
+  // Loads a BPF_PROG_TYPE_CGROUP_DEVICE program and attaches it to a cgroup2 directory
+  // (cgroup/bpf_device.h); the fake records it.
+  virtual Result<void> AttachDeviceProgram(const std::string& dir,
+                                           const std::vector<bpf_insn>& program) = 0;
 };
 
 // The real system.
@@ -47,6 +52,8 @@ class FakeSys : public Sys {
   Result<UniqueFd> OpenDir(const std::string& path) override;
   Result<void> Kill(pid_t pid, int sig) override;
   void SleepMs(int ms) override;
+  Result<void> AttachDeviceProgram(const std::string& dir,
+                                   const std::vector<bpf_insn>& program) override;
 
   // Test set-up: files and directories that exist before the code under test runs.
   void AddFile(const std::string& path, std::string content);
@@ -57,6 +64,7 @@ class FakeSys : public Sys {
   std::vector<std::string> calls;
   std::map<std::string, std::string> files;
   std::set<std::string> dirs;
+  std::map<std::string, std::vector<bpf_insn>> device_programs;  // directory -> program
 
  private:
   std::map<std::string, int> failing_writes_;

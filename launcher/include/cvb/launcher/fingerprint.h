@@ -37,7 +37,7 @@ struct ProcFingerprintSources {
   // InterfaceFlagsInNetns.
   std::function<Result<std::map<std::string, unsigned>>(pid_t, const std::vector<std::string>&)>
       interface_flags;
-  // Device programs in force on a cgroup v2 directory (pure v2 hosts only). Default:
+  // Device programs in force on a cgroup v2 directory. Default:
   // CgroupV2DevicePrograms.
   std::function<Result<uint32_t>(const std::string& dir)> device_programs;
 };
@@ -50,7 +50,8 @@ struct ProcFingerprintSources {
 //                      limits in force in the joined cgroups (v1 files; v2 memory.max, pids.max,
 //                      cpu.max, cpu.weight)
 //   devices.list       v1 device rules of the devices cgroup, sorted, joined by ";"
-//   devices.v2_programs number of eBPF device programs in force (pure cgroup v2 hosts)
+//   devices.v2_programs number of eBPF device programs in force on the cgroup2 directory (pure v2
+//                      hosts; hybrid hosts too, where such programs are enforced beside v1's rules)
 //   cap.eff, cap.bnd, no_new_privs, seccomp, seccomp_filters   from /proc/<pid>/status
 //   rlimit.<name>      soft/hard from /proc/<pid>/limits
 //   mounts             lines of /proc/<pid>/mountinfo
