@@ -60,6 +60,8 @@ const char* ChildStepName(int32_t step) {
       return "bring lo up";
     case kStepStartHook:
       return "startContainer hook";
+    case kStepCreateContainerHook:
+      return "createContainer hook";
     default: return "setup";
   }
 }
@@ -74,11 +76,13 @@ int64_t Now() {
 
 ChildReport g_report;  // static storage: no allocation, survives between steps
 
-[[noreturn]] void Fail(const ChildPlan& plan, int32_t step, int err, int32_t index = -1) {
-  g_report.ok = 0;
+[[noreturn]] void Fail(const ChildPlan& plan, int32_t step, int err, int32_t index = -1,
+                       int32_t detail = 0) {
+  g_report.ok = kReportFailed;
   g_report.step = step;
   g_report.err = err;
   g_report.index = index;
+  g_report.detail = detail;
   ssize_t n = ::write(plan.sync_fd, &g_report, sizeof g_report);
   (void)n;
   _exit(1);
@@ -340,52 +344,95 @@ void LoopbackUp(const ChildPlan& plan) {
 char g_state[256 * 1024];
 size_t g_state_len = 0;
 
+// Runs one hook with the state (g_state) on stdin. True when it exits 0; otherwise *err is the
+// errno of a step that failed (pipe, fork, waitpid) or 0, and *detail the hook's exit status,
+// -signal, or kHookTimedOut.
+bool RunHook(const ChildHook& h, int32_t* err, int32_t* detail) {
+  *err = 0;
+  *detail = 0;
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    *err = errno;
+    return false;
+  }
+  pid_t pid = fork();
+  if (pid < 0) {
+    *err = errno;
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return false;
+  }
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);  // dies with the init
+    ::close(fds[1]);
+    if (dup2(fds[0], 0) < 0) _exit(126);
+    execve(h.path, h.argv, h.envp);
+    _exit(127);
+  }
+  ::close(fds[0]);
+  signal(SIGPIPE, SIG_IGN);
+  ssize_t n = ::write(fds[1], g_state, g_state_len);
+  (void)n;
+  ::close(fds[1]);
+  int status = 0;
+  int64_t deadline = h.timeout_s ? Now() + int64_t{h.timeout_s} * 1000000000 : 0;
+  for (;;) {
+    pid_t r = waitpid(pid, &status, deadline ? WNOHANG : 0);
+    if (r == pid) break;
+    if (r < 0 && errno != EINTR) {
+      *err = errno;
+      return false;
+    }
+    if (deadline && Now() > deadline) {
+      ::kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      *detail = kHookTimedOut;
+      return false;
+    }
+    if (deadline) {
+      timespec ms{0, 1000000};
+      nanosleep(&ms, nullptr);
+    }
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return true;
+  *detail = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+  return false;
+}
+
 // Runs the startContainer hooks in the container (after `start`, before exec), each with the
 // state on stdin. A failing hook stops the container: nothing of the user's process runs.
 void RunStartHooks(const ChildPlan& plan) {
   for (int i = 0; i < plan.n_start_hooks; ++i) {
     const ChildHook& h = plan.start_hooks[i];
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) goto fail;
-    {
-      pid_t pid = fork();
-      if (pid < 0) goto fail;
-      if (pid == 0) {
-        ::close(fds[1]);
-        if (dup2(fds[0], 0) < 0) _exit(126);
-        execve(h.path, h.argv, h.envp);
-        _exit(127);
-      }
-      ::close(fds[0]);
-      signal(SIGPIPE, SIG_IGN);
-      ssize_t n = ::write(fds[1], g_state, g_state_len);
-      (void)n;
-      ::close(fds[1]);
-      int status = 0;
-      int64_t deadline = h.timeout_s ? Now() + int64_t{h.timeout_s} * 1000000000 : 0;
-      for (;;) {
-        pid_t r = waitpid(pid, &status, deadline ? WNOHANG : 0);
-        if (r == pid) break;
-        if (r < 0 && errno != EINTR) goto fail;
-        if (deadline && Now() > deadline) {
-          ::kill(pid, SIGKILL);
-          waitpid(pid, &status, 0);
-          rawlog::Write2(2, "cvrun: startContainer hook timed out: ", h.path);
-          _exit(1);
-        }
-        if (deadline) {
-          timespec ms{0, 1000000};
-          nanosleep(&ms, nullptr);
-        }
-      }
-      if (WIFEXITED(status) && WEXITSTATUS(status) == 0) continue;
-      rawlog::Write2(2, "cvrun: startContainer hook failed: ", h.path);
-      _exit(1);
-    }
-  fail:
-    rawlog::Write2(2, "cvrun: startContainer hook could not run: ", h.path);
+    int32_t err, detail;
+    if (RunHook(h, &err, &detail)) continue;
+    if (err) rawlog::Write2(2, "cvrun: startContainer hook could not run: ", h.path);
+    else if (detail == kHookTimedOut)
+      rawlog::Write2(2, "cvrun: startContainer hook timed out: ", h.path);
+    else rawlog::Write2(2, "cvrun: startContainer hook failed: ", h.path);
     _exit(1);
   }
+}
+
+// The createContainer hooks, in the container's namespaces after the mounts and before
+// pivot_root (the runtime spec's place for them): first the parent runs prestart and
+// createRuntime and sends the state, then each hook runs here. A failing hook fails the create.
+void RunCreateHooks(const ChildPlan& plan) {
+  g_report.ok = kReportHooks;
+  if (::write(plan.sync_fd, &g_report, sizeof g_report) != sizeof g_report)
+    Fail(plan, kStepSync, errno);
+  ssize_t got = ::read(plan.sync_fd, g_state, sizeof g_state);
+  if (got < 1 || g_state[0] != 'h') _exit(1);  // the parent failed a hook, or died: it cleans up
+  g_state_len = static_cast<size_t>(got - 1);
+  memmove(g_state, g_state + 1, g_state_len);
+  // The init works with umask 0 (exact modes for what it makes); hooks get the usual 022.
+  umask(022);
+  for (int i = 0; i < plan.n_create_hooks; ++i) {
+    int32_t err, detail;
+    if (!RunHook(plan.create_hooks[i], &err, &detail))
+      Fail(plan, kStepCreateContainerHook, err, i, detail);
+  }
+  umask(0);
 }
 
 }  // namespace
@@ -424,6 +471,8 @@ void RunStartHooks(const ChildPlan& plan) {
   DoMounts(plan, root_fd);
   if (plan.n_devices) MakeDevices(plan, root_fd);
   g_report.stamps[kStampMounts] = Now();
+  if (plan.hooks_sync) RunCreateHooks(plan);
+  g_report.stamps[kStampHooks] = Now();
 
   if (fchdir(root_fd) != 0 || syscall(SYS_pivot_root, ".", ".") != 0)
     Fail(plan, kStepPivotRoot, errno);
@@ -490,7 +539,7 @@ void RunStartHooks(const ChildPlan& plan) {
   umask(static_cast<mode_t>(plan.umask));
 
   g_report.stamps[kStampReady] = Now();
-  g_report.ok = 1;
+  g_report.ok = kReportReady;
   g_report.step = kStepNone;
   if (::write(plan.sync_fd, &g_report, sizeof g_report) != sizeof g_report) _exit(1);
   // Wait for the commit: the state is on disk. EOF means our creator died: give up. With

@@ -42,19 +42,39 @@ enum ChildStep : int32_t {
   kStepConsole,
   kStepLoopback,
   kStepStartHook,
+  kStepCreateContainerHook,
 };
 const char* ChildStepName(int32_t step);
 
 // Child timestamps (CLOCK_MONOTONIC ns), reported with the ready message.
-enum ChildStamp { kStampStart, kStampNamespaces, kStampMounts, kStampPivot, kStampReady, kStamps };
+enum ChildStamp {
+  kStampStart,
+  kStampNamespaces,
+  kStampMounts,
+  kStampHooks,  // createContainer hooks done (== kStampMounts when there are none)
+  kStampPivot,
+  kStampReady,
+  kStamps
+};
+
+enum ChildReportKind : int32_t {
+  kReportFailed = 0,
+  kReportReady = 1,  // ready to exec
+  // Mounts are done, pivot_root is not: the parent runs prestart and createRuntime hooks and
+  // answers with 'h' + the state JSON, then the init runs the createContainer hooks.
+  kReportHooks = 2,
+};
 
 struct ChildReport {
-  int32_t ok;     // 1: ready to exec, 0: failed
+  int32_t ok;     // ChildReportKind
   int32_t step;   // ChildStep
-  int32_t err;    // errno
-  int32_t index;  // which mount / path / namespace, or -1
+  int32_t err;    // errno (0 when the failure is not a syscall's)
+  int32_t index;  // which mount / path / namespace / hook, or -1
+  // A failed hook: its exit status (>= 0), -signal, or kHookTimedOut.
+  int32_t detail;
   int64_t stamps[kStamps];
 };
+constexpr int32_t kHookTimedOut = INT32_MIN;
 
 struct ChildMount {
   const char* source;
@@ -83,8 +103,9 @@ struct ChildDevice {
   const char* host_path;  // bind-mounted when mknod is not allowed (user namespaces)
 };
 
-// A startContainer hook: run by the init in the container's namespaces after `start`, before
-// the process execs.
+// A hook the init runs in the container's namespaces: createContainer (after the mounts, before
+// pivot_root: its path resolves in the runtime's filesystem) and startContainer (after `start`,
+// before the process execs, inside the container's root).
 struct ChildHook {
   const char* path;
   char* const* argv;
@@ -144,6 +165,10 @@ struct ChildPlan {
   unsigned seccomp_flags = 0;  // SECCOMP_FILTER_FLAG_*
   const ChildHook* start_hooks = nullptr;
   int n_start_hooks = 0;
+  // prestart / createRuntime / createContainer hooks exist: stop after the mounts for them.
+  bool hooks_sync = false;
+  const ChildHook* create_hooks = nullptr;  // createContainer: run by the init before pivot_root
+  int n_create_hooks = 0;
 
   int preserve_fds = 0;
   int console_socket_fd = -1;  // process.terminal: the pty master goes here (SCM_RIGHTS)

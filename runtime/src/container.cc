@@ -63,6 +63,7 @@ struct PlanStorage {
   std::vector<std::vector<std::string>> hook_strings;  // per startContainer hook: args, env
   std::vector<std::vector<char*>> hook_ptrs;
   std::vector<ChildHook> start_hooks;
+  std::vector<ChildHook> create_hooks;
 };
 
 std::vector<std::string> ExecCandidates(const Spec& spec) {
@@ -116,6 +117,16 @@ std::string ChildErrorMessage(const ChildReport& r, const Spec& spec, const Plan
       default:
         break;
     }
+  }
+  if (r.step == kStepCreateContainerHook &&
+      r.index < static_cast<int>(spec.hooks.create_container.size())) {
+    const Hook& h = spec.hooks.create_container[r.index];
+    std::string where = "hooks.createContainer[" + std::to_string(r.index) + "]: " + h.path;
+    if (r.err) return where + ": " + strerror(r.err);
+    if (r.detail == kHookTimedOut)
+      return where + " timed out after " + std::to_string(h.timeout_s.value_or(0)) + " s";
+    if (r.detail >= 0) return where + " exited with " + std::to_string(r.detail);
+    return where + " killed by signal " + std::to_string(-r.detail);
   }
   if (r.step == kStepCwd) what += " " + spec.process.cwd;
   if (r.step == kStepExecLookup)
@@ -373,23 +384,33 @@ Result<pid_t> Runtime::CreateContainer(const CreateOptions& opts, bool run_mode,
       plan.seccomp_flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
   }
   plan.loopback_up = (ns.clone_flags & CLONE_NEWNET) != 0;
-  // startContainer hooks run in the init; their argv/envp are planned here like the process's.
+  // createContainer and startContainer hooks run in the init; their argv/envp are planned here
+  // like the process's (every string sized before any pointer into it is taken).
   const auto& start_hooks = spec.hooks.start_container;
-  ps.hook_strings.resize(start_hooks.size() * 2);
-  ps.hook_ptrs.resize(start_hooks.size() * 2);
-  for (size_t i = 0; i < start_hooks.size(); ++i) {
-    const Hook& h = start_hooks[i];
-    auto& args = ps.hook_strings[2 * i];
-    auto& env = ps.hook_strings[2 * i + 1];
+  const auto& create_hooks = spec.hooks.create_container;
+  ps.hook_strings.resize((start_hooks.size() + create_hooks.size()) * 2);
+  ps.hook_ptrs.resize(ps.hook_strings.size());
+  size_t hook_slot = 0;
+  auto plan_hook = [&](const Hook& h) {
+    auto& args = ps.hook_strings[hook_slot];
+    auto& env = ps.hook_strings[hook_slot + 1];
+    auto& argv = ps.hook_ptrs[hook_slot];
+    auto& envp = ps.hook_ptrs[hook_slot + 1];
+    hook_slot += 2;
     args = h.args.empty() ? std::vector<std::string>{h.path} : h.args;
     env = h.env;
-    for (auto& a : args) ps.hook_ptrs[2 * i].push_back(a.data());
-    ps.hook_ptrs[2 * i].push_back(nullptr);
-    for (auto& e : env) ps.hook_ptrs[2 * i + 1].push_back(e.data());
-    ps.hook_ptrs[2 * i + 1].push_back(nullptr);
-    ps.start_hooks.push_back({h.path.c_str(), ps.hook_ptrs[2 * i].data(),
-                              ps.hook_ptrs[2 * i + 1].data(), h.timeout_s.value_or(0)});
-  }
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    for (auto& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    return ChildHook{h.path.c_str(), argv.data(), envp.data(), h.timeout_s.value_or(0)};
+  };
+  for (const Hook& h : start_hooks) ps.start_hooks.push_back(plan_hook(h));
+  for (const Hook& h : create_hooks) ps.create_hooks.push_back(plan_hook(h));
+  plan.create_hooks = ps.create_hooks.data();
+  plan.n_create_hooks = static_cast<int>(ps.create_hooks.size());
+  plan.hooks_sync = !spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty() ||
+                    !create_hooks.empty();
   plan.start_hooks = ps.start_hooks.data();
   plan.n_start_hooks = static_cast<int>(ps.start_hooks.size());
   plan.preserve_fds = opts.preserve_fds;
@@ -450,8 +471,29 @@ Result<pid_t> Runtime::CreateContainer(const CreateOptions& opts, bool run_mode,
   if (plan.wait_go && ::write(parent_sock.get(), "g", 1) != 1) return ErrnoError("sync: go");
 
   ChildReport report{};
-  ssize_t n;
-  while ((n = ::read(parent_sock.get(), &report, sizeof report)) < 0 && errno == EINTR) {
+  auto read_report = [&] {
+    ssize_t got;
+    while ((got = ::read(parent_sock.get(), &report, sizeof report)) < 0 && errno == EINTR) {
+    }
+    return got;
+  };
+  ssize_t n = read_report();
+  if (n == sizeof report && report.ok == kReportHooks) {
+    // The init's mounts are done, pivot_root is not: prestart and createRuntime hooks run here
+    // (the runtime's namespaces), then the init runs createContainer hooks in the container's.
+    // The state is saved with the init's pid first, for hooks that ask `cvrun state`.
+    state.pid = pid;
+    state.pid_start_time = ProcessStartTime(pid);
+    CVB_TRY(store_.Save(state));
+    std::string json = state.OciJson(Status::kCreated);
+    CVB_TRY(RunHooks(spec.hooks.prestart, "prestart", json));
+    CVB_TRY(RunHooks(spec.hooks.create_runtime, "createRuntime", json));
+    std::string go_hooks = "h" + json;
+    if (go_hooks.size() > 256 * 1024) return Failure("hooks: state JSON too large");
+    if (::write(parent_sock.get(), go_hooks.data(), go_hooks.size()) !=
+        static_cast<ssize_t>(go_hooks.size()))
+      return ErrnoError("sync: hooks");
+    n = read_report();
   }
   const int64_t t_ready = MonotonicNs();
   if (n != sizeof report) {
@@ -479,14 +521,6 @@ Result<pid_t> Runtime::CreateContainer(const CreateOptions& opts, bool run_mode,
     CVB_TRY(WriteFileAtomic(pid_file, std::to_string(pid), 0644));
   }
   const int64_t t_state = MonotonicNs();
-  if (!spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty() ||
-      !spec.hooks.create_container.empty()) {
-    std::string json = state.OciJson(Status::kCreated);
-    CVB_TRY(RunHooks(spec.hooks.prestart, "prestart", json));
-    CVB_TRY(RunHooks(spec.hooks.create_runtime, "createRuntime", json));
-    CVB_TRY(RunHooks(spec.hooks.create_container, "createContainer", json));
-  }
-  const int64_t t_hooks = MonotonicNs();
   // The commit; with startContainer hooks it carries the state they get on stdin.
   std::string commit = "c";
   if (!spec.hooks.start_container.empty()) commit += state.OciJson(Status::kCreated);
@@ -516,12 +550,12 @@ Result<pid_t> Runtime::CreateContainer(const CreateOptions& opts, bool run_mode,
                  {"clone", Us(t_clone0, t_clone1)},
                  {"namespaces", Us(st[kStampStart], st[kStampNamespaces])},
                  {"mounts", Us(st[kStampNamespaces], st[kStampMounts])},
-                 {"pivot_root", Us(st[kStampMounts], st[kStampPivot])},
+                 {"pivot_root", Us(st[kStampHooks], st[kStampPivot])},
                  {"finalize", Us(st[kStampPivot], st[kStampReady])},
                  {"cgroup_join", Us(t_clone1, t_join)},
                  {"ready_wait", Us(t_clone1, t_ready)},
                  {"state", Us(t_ready, t_state)},
-                 {"hooks", Us(t_state, t_hooks)},
+                 {"hooks", Us(st[kStampMounts], st[kStampHooks])},
                  {"total", Us(t_start, t_commit)}};
   return pid;
 }

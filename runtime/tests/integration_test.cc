@@ -744,6 +744,62 @@ TEST(Hooks, StartContainerRunsInTheContainerBeforeTheProcess) {
   EXPECT_NO_LEAKS();
 }
 
+// createRuntime in the runtime's namespaces, createContainer in the container's, both after the
+// mounts and before pivot_root: each hook records its mount and uts namespaces, its hostname and
+// whether the container's /proc mount (still under the rootfs path) is in its mount table.
+TEST(Hooks, CreateContainerRunsInTheContainersNamespacesBeforePivotRoot) {
+  REQUIRE_ROOT();
+  std::string seen = TestDir() + "/cchook-seen";
+  std::string proc_mount = " " + SharedRootfs() + "/proc ";
+  auto hook = [&](const std::string& name) {
+    return json{{"path", "/bin/sh"},
+                {"args",
+                 {"sh", "-c",
+                  "echo " + name +
+                      " $(readlink /proc/self/ns/mnt) $(readlink /proc/self/ns/uts) $(hostname) "
+                      "$(grep -c '" + proc_mount + "' /proc/self/mountinfo) >> " + seen}}};
+  };
+  json cfg = BaseConfig({"/bin/sh", "-c",
+                         "echo $(/bin/busybox readlink /proc/self/ns/mnt) "
+                         "$(/bin/busybox readlink /proc/self/ns/uts)"},
+                        "cchook");
+  cfg["hooks"] = {{"createRuntime", {hook("createRuntime")}},
+                  {"createContainer", {hook("createContainer")}}};
+  auto r = Cvrun({"run", "--bundle", WriteBundle("cchook", cfg), Id("cchook")});
+  ASSERT_EQ(r.status.code, 0) << r.err;
+  auto text = ReadFile(seen);
+  ASSERT_TRUE(text.ok());
+  auto lines = Split(*text, '\n');
+  ASSERT_EQ(lines.size(), 2u) << *text;
+  auto runtime_view = Split(lines[0], ' ');
+  auto container_view = Split(lines[1], ' ');
+  auto process_view = Split(Trim(r.out), ' ');
+  ASSERT_EQ(runtime_view.size(), 5u) << lines[0];
+  ASSERT_EQ(container_view.size(), 5u) << lines[1];
+  ASSERT_EQ(process_view.size(), 2u) << r.out;
+  char host_mnt[64] = {};
+  ASSERT_GT(::readlink("/proc/self/ns/mnt", host_mnt, sizeof host_mnt - 1), 0);
+  // In order; createRuntime sees the host, createContainer what the process sees.
+  EXPECT_EQ(runtime_view[0], "createRuntime");
+  EXPECT_EQ(runtime_view[1], host_mnt);
+  EXPECT_EQ(runtime_view[4], "0") << "the runtime's mount table has the container's mounts";
+  EXPECT_EQ(container_view[0], "createContainer");
+  EXPECT_EQ(container_view[1], process_view[0]);
+  EXPECT_EQ(container_view[2], process_view[1]);
+  EXPECT_NE(container_view[1], host_mnt);
+  EXPECT_NE(container_view[2], runtime_view[2]);
+  EXPECT_EQ(container_view[3], "cvrun-test");
+  EXPECT_EQ(container_view[4], "1") << "before pivot_root the rootfs's /proc is under its path";
+  // A failing createContainer hook fails the create, naming it; the process never runs.
+  cfg["hooks"]["createContainer"][0]["args"] = {"sh", "-c", "exit 3"};
+  auto f = Cvrun({"run", "--bundle", WriteBundle("cchookfail", cfg), Id("cchookfail")});
+  EXPECT_NE(f.status.code, 0);
+  EXPECT_EQ(f.out, "");
+  EXPECT_NE(f.err.find("hooks.createContainer[0]: /bin/sh exited with 3"), std::string::npos)
+      << f.err;
+  EXPECT_NO_LEAKS();
+}
+
 TEST(Cgroups, PureV1InAPrivateMountNamespace) {
   REQUIRE_ROOT();
   if (!PathExists("/sys/fs/cgroup/unified/cgroup.procs"))
