@@ -67,8 +67,8 @@ def load_run(run_dir):
     for name in sorted(os.listdir(run_dir)):
         if not name.endswith(".json") or name.startswith(("compare", "index", ".")):
             continue
-        if name == "sweep.json":
-            continue  # scripts/sweep's wall times per suite, not a suite's results
+        if name in ("sweep.json", "image_inspect.json"):
+            continue  # scripts/sweep's wall times and the image's sizes, not a suite's results
         try:
             out[name[:-5]] = load(os.path.join(run_dir, name))
         except (ValueError, OSError) as e:

@@ -199,10 +199,12 @@ class Verdicts(unittest.TestCase):
             self.assertTrue(v.rule and v.numbers, text)
             self.assertIn(v.outcome, (V.HOLDS, V.DOES_NOT_HOLD, V.PARTLY, V.INCONCLUSIVE, V.NOT_TESTED))
 
-    def test_sweep_timings_are_not_a_suite(self):
+    def test_sweep_timings_and_image_sizes_are_not_suites(self):
         d = self.throughput("t", 1.0)
         with open(os.path.join(d, "sweep.json"), "w") as f:
             json.dump({"wall_s": 3, "steps": [{"step": "throughput", "wall_s": 3, "exit": 0}]}, f)
+        with open(os.path.join(d, "image_inspect.json"), "w") as f:
+            json.dump({"bundle": {"rootfs_bytes": 1}}, f)
         self.assertEqual(list(REPORT.Run(d).suites), ["throughput"])
 
 
