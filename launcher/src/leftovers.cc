@@ -17,6 +17,7 @@
 #include "cvb/common/file.h"
 #include "cvb/common/subprocess.h"
 #include "cvb/launcher/oci.h"
+#include "cvb/launcher/podman.h"
 
 namespace cvb::launcher {
 namespace {
@@ -112,6 +113,42 @@ std::vector<std::string> ReapDeadSweeps(const LeftoverRoots& roots) {
   for (auto& s : BuiltinOciRuntimes()) specs[s.name] = s;
   for (pid_t owner : DeadSweepOwners(roots)) {
     std::string work = roots.work_root + "/" + std::to_string(owner);
+    // 0. podman containers (podman.h): through podman and the dead sweep's own store, which
+    //    kills them through their runtime and stops their conmons; what podman cannot remove
+    //    is still in the store's cgroup parent, cvb-podman-<runtime>-<owner>-0 (step 2).
+    for (const auto& rt : ListDirectory(work + "/podman")) {
+      std::string store = PodmanStoreDir(work, rt);
+      std::string podman = FindProgram("podman");
+      if (podman.empty()) break;
+      auto listed = Run(
+          [&] {
+            std::vector<std::string> a{podman};
+            for (const auto& s : PodmanStoreArgs(store)) a.push_back(s);
+            a.insert(a.end(), {"ps", "-a", "--format", "{{.Names}}"});
+            return a;
+          }(),
+          std::chrono::seconds(60),
+          [&] {
+            SpawnOptions so;
+            so.extra_env = PodmanEnv(store);
+            return so;
+          }());
+      for (const char* what : {"rm -a -f -t 0", "rmi -a -f"}) {
+        std::vector<std::string> argv{podman};
+        for (const auto& s : PodmanStoreArgs(store)) argv.push_back(s);
+        for (const auto& w : Split(what, ' ')) argv.push_back(w);
+        SpawnOptions so;
+        so.extra_env = PodmanEnv(store);
+        auto r = Run(argv, std::chrono::seconds(120), so);
+        if (!r || !r->status.ok())
+          note(owner, "could not podman " + std::string(what) + " in " + store + ": " +
+                          (r ? Trim(r->err) : r.error().message()));
+      }
+      if (listed && listed->status.ok())
+        for (const auto& name : Split(listed->out, '\n'))
+          note(owner, "removed podman container " + Trim(name) + " (" + rt + ")");
+      ReapOrphans();
+    }
     // 1. Containers, through the runtime that made them and the dead sweep's state root.
     for (const auto& id : ListDirectory(work + "/run")) {
       std::string rt = RuntimeOfId(id, owner);

@@ -2,6 +2,7 @@
 #include "cvb/launcher/native.h"
 #include "cvb/launcher/null.h"
 #include "cvb/launcher/oci.h"
+#include "cvb/launcher/podman.h"
 
 namespace cvb::launcher {
 
@@ -40,6 +41,8 @@ void RegisterProcessLaunchers(Registry& registry) {
       return MakeOciLauncher(config, spec);
     });
   }
+  for (const auto& name : PodmanLauncherNames())
+    registry.Register(name, "container", MakePodmanLauncher);
 }
 
 }  // namespace cvb::launcher

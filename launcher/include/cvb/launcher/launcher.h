@@ -160,7 +160,8 @@ class Registry {
   std::map<std::string, std::string> kinds_;
 };
 
-// native, crun, runc, runsc, cvrun (cvrun is found beside the running executable).
+// native, crun, runc, runsc, cvrun (cvrun is found beside the running executable), and
+// podman/runtime:cvrun, podman/runtime:crun (podman.h).
 void RegisterProcessLaunchers(Registry& registry);
 
 }  // namespace cvb::launcher

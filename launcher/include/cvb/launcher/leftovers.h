@@ -7,6 +7,8 @@
 //                                       hierarchy) and their scratch directories
 //                                       (<scratch root>/<id>)
 //   /run/netns/cvb-n<i>-p<pid>          network namespaces; their host veth is cvb-vh<i>
+//   /run/cvbench/<pid>/podman/<rt>/     podman launchers' stores (podman.h); their containers'
+//                                       cgroups are under cvb-podman-<rt>-<pid>-0
 // An owner counts as dead when no process has its pid (kill(pid, 0) fails with ESRCH). The VM
 // side (QEMU processes and libvirt domains named after their owner) is reaped by vmdriver's
 // Prepare.
@@ -32,7 +34,8 @@ struct LeftoverRoots {
 // listings only).
 std::vector<pid_t> DeadSweepOwners(const LeftoverRoots& roots = {});
 
-// Removes everything the dead owners left, in dependency order: containers (`<runtime> delete
+// Removes everything the dead owners left, in dependency order: podman containers and images
+// (`podman rm -a -f`, `rmi -a -f` in the dead sweep's store), containers (`<runtime> delete
 // --force` against the dead sweep's state root), processes still in their cgroups (SIGKILL),
 // the cgroup directories, network namespaces and veths, scratch directories, the work dir.
 // Returns one line per thing removed; errors are lines too ("could not remove ...": the next
