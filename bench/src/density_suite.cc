@@ -129,8 +129,7 @@ class DensitySuite : public Suite {
     };
     std::vector<int> counts = ParseCounts(param("density_n", "1,10,100"));
     // Largest N per launcher ("runsc=100,qemu=64,qemu/kernel:distro=32"): an entry names the
-    // slot ("libvirt/kernel:minimal"), its launcher ("libvirt") or the launcher's family
-    // ("podman" for podman/runtime:crun); the most specific wins. Heavier
+    // slot ("libvirt/kernel:minimal") or its launcher ("libvirt"); the slot's own wins. Heavier
     // instances stop earlier so the sweep stays within its time and memory.
     LargestN largest_n(param("density_max_n", ""));
     double budget_mib = std::atof(param("budget_mib", "4096").c_str());

@@ -34,9 +34,6 @@ LargestN::LargestN(const std::string& spec) {
 int LargestN::For(const LauncherSlot& slot) const {
   if (auto it = max_n_.find(slot.display_name); it != max_n_.end()) return it->second;
   if (auto it = max_n_.find(slot.launcher->Name()); it != max_n_.end()) return it->second;
-  // A family with variants: "podman" for podman/runtime:crun.
-  std::string family = slot.display_name.substr(0, slot.display_name.find('/'));
-  if (auto it = max_n_.find(family); it != max_n_.end()) return it->second;
   return std::numeric_limits<int>::max();
 }
 

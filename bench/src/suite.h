@@ -73,9 +73,8 @@ benchmark::internal::Benchmark* Measured(benchmark::internal::Benchmark* entry, 
 int RepetitionsFor(const LauncherSlot& slot, int repetitions, const SuiteOptions& options);
 
 // The largest N per launcher from "runsc=100,qemu=64,qemu/kernel:distro=32" (density_max_n,
-// scaleout_max_n): an entry names the slot ("libvirt/kernel:minimal"), its launcher ("libvirt")
-// or its family ("podman" for podman/runtime:crun); the most specific wins; a launcher not named
-// has no limit (INT_MAX).
+// scaleout_max_n): an entry names the slot ("libvirt/kernel:minimal") or its launcher
+// ("libvirt"); the slot's own wins; a launcher not named has no limit (INT_MAX).
 class LargestN {
  public:
   explicit LargestN(const std::string& spec);

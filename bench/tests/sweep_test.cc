@@ -168,11 +168,6 @@ TEST(LargestN, TheSlotWinsOverItsLauncherAndUnnamedHaveNoLimit) {
   EXPECT_EQ(by_launcher.For(slot("checkfails/kernel:minimal")), 16);
   LargestN slot_first("checkfails=16,checkfails/kernel:minimal=4");
   EXPECT_EQ(slot_first.For(slot("checkfails/kernel:minimal")), 4);
-  // A family with variants ("podman" for podman/runtime:crun); the variant's own entry wins.
-  LargestN family("podman=100,podman/runtime:cvrun=50");
-  EXPECT_EQ(family.For(slot("podman/runtime:crun")), 100);
-  EXPECT_EQ(family.For(slot("podman/runtime:cvrun")), 50);
-  EXPECT_EQ(family.For(slot("podmanx")), std::numeric_limits<int>::max());
 }
 
 }  // namespace
