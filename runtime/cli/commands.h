@@ -41,5 +41,10 @@ void AddRunCommand(CLI::App& app, Cli& cli);
 void AddListCommand(CLI::App& app, Cli& cli);
 void AddPsCommand(CLI::App& app, Cli& cli);
 void AddSpecCommand(CLI::App& app, Cli& cli);
+void AddPauseCommand(CLI::App& app, Cli& cli);
+void AddResumeCommand(CLI::App& app, Cli& cli);
+void AddUpdateCommand(CLI::App& app, Cli& cli);
+void AddEventsCommand(CLI::App& app, Cli& cli);
+void AddFeaturesCommand(CLI::App& app, Cli& cli);
 
 }  // namespace cvb::runtime::cli

@@ -33,6 +33,11 @@ int main(int argc, char** argv) {
   cli::AddListCommand(app, cli);
   cli::AddPsCommand(app, cli);
   cli::AddSpecCommand(app, cli);
+  cli::AddPauseCommand(app, cli);
+  cli::AddResumeCommand(app, cli);
+  cli::AddUpdateCommand(app, cli);
+  cli::AddEventsCommand(app, cli);
+  cli::AddFeaturesCommand(app, cli);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -18,6 +18,7 @@
 #include <climits>
 #include <cstring>
 
+#include "cgroup/freezer.h"
 #include "cgroup/manager.h"
 #include "child.h"
 #include "cvb/common/clock.h"
@@ -377,12 +378,8 @@ Result<pid_t> Runtime::CreateContainer(const CreateOptions& opts, bool run_mode,
   plan.no_new_privileges = spec.process.no_new_privileges;
   plan.seccomp = seccomp;
   for (const auto& flag :
-       spec.linux.seccomp ? spec.linux.seccomp->flags : std::vector<std::string>{}) {
-    if (flag == "SECCOMP_FILTER_FLAG_TSYNC") plan.seccomp_flags |= SECCOMP_FILTER_FLAG_TSYNC;
-    if (flag == "SECCOMP_FILTER_FLAG_LOG") plan.seccomp_flags |= SECCOMP_FILTER_FLAG_LOG;
-    if (flag == "SECCOMP_FILTER_FLAG_SPEC_ALLOW")
-      plan.seccomp_flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
-  }
+       spec.linux.seccomp ? spec.linux.seccomp->flags : std::vector<std::string>{})
+    plan.seccomp_flags |= SeccompFlagValue(flag);
   plan.loopback_up = (ns.clone_flags & CLONE_NEWNET) != 0;
   // createContainer and startContainer hooks run in the init; their argv/envp are planned here
   // like the process's (every string sized before any pointer into it is taken).
@@ -640,13 +637,19 @@ Result<std::string> Runtime::StateJson(const std::string& id) {
 Result<void> Runtime::Kill(const std::string& id, int sig, bool all) {
   CVB_ASSIGN_OR_RETURN(State state, store_.Load(id));
   Status status = store_.StatusOf(state);
-  if (status != Status::kCreated && status != Status::kRunning)
-    return Failure("container " + id + " is not running");
+  // runtime-spec "kill": a container that is neither created nor running MUST NOT be signalled.
+  // A paused container is running with a frozen cgroup: it can be signalled too.
+  if (status != Status::kCreated && status != Status::kRunning && status != Status::kPaused)
+    return Failure("container " + id + " is " + StatusName(status) +
+                   ": only a created or running container can be signalled");
   if (all) {
     cgroup::KillAll(sys::RealSys(), state.cgroup_leaves, sig);
-    return Ok();
+  } else if (::kill(state.pid, sig) != 0) {
+    return ErrnoError("kill container " + id);
   }
-  if (::kill(state.pid, sig) != 0) return ErrnoError("kill container " + id);
+  // Frozen tasks do not die until they run; other signals wait, queued, for `resume`.
+  if (status == Status::kPaused && sig == SIGKILL)
+    cgroup::ThawIfFrozen(sys::RealSys(), state.cgroup_leaves, state.cgroup_mode);
   return Ok();
 }
 
@@ -664,11 +667,15 @@ Result<void> Runtime::Delete(const std::string& id, bool force) {
   Status status = store_.StatusOf(state);
   if (status == Status::kCreating && !force)
     return Failure("container " + id + " is being created; use --force");
-  if (status == Status::kRunning && !force)
-    return Failure("container " + id + " is running; stop it first or use --force");
-  if (status == Status::kCreated || status == Status::kRunning) {
+  // runtime-spec "delete": deleting a container that is not stopped MUST fail and change nothing.
+  if (status != Status::kStopped && !force)
+    return Failure("container " + id + " is " + StatusName(status) +
+                   ": only a stopped container can be deleted; stop it first or use --force");
+  if (status == Status::kCreated || status == Status::kRunning || status == Status::kPaused) {
     cgroup::KillAll(sys::RealSys(), state.cgroup_leaves, SIGKILL);
     ::kill(state.pid, SIGKILL);
+    if (status == Status::kPaused)
+      cgroup::ThawIfFrozen(sys::RealSys(), state.cgroup_leaves, state.cgroup_mode);
     if (!WaitForExit(state.pid, state.pid_start_time, 5000))
       return Failure("container " + id + ": init " + std::to_string(state.pid) +
                      " did not die after SIGKILL");

@@ -5,7 +5,10 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <iterator>
+#include <string_view>
 
 #include "cvb/common/file.h"
 
@@ -80,6 +83,9 @@ constexpr RecursiveOption kRecursive[] = {
     {"rsymfollow", MOUNT_ATTR_NOSYMFOLLOW, true},
 };
 
+constexpr std::string_view kRecursiveAtime[] = {"rnoatime",  "rstrictatime",   "rrelatime",
+                                                "ratime",    "rnostrictatime", "rnorelatime"};
+
 // Options engines pass that change nothing here.
 constexpr const char* kIgnored[] = {"tmpcopyup", "notmpcopyup", "copy-symlink", "z",          "Z",
                                     "U",         "nocopyup",    "copyup",       "private-dev"};
@@ -121,8 +127,8 @@ MountOptions ParseMountOptions(const std::vector<std::string>& options) {
       handled = true;
     }
     // Recursive atime options: one atime mode, the mask cleared first.
-    if (opt == "rnoatime" || opt == "rstrictatime" || opt == "rrelatime" || opt == "ratime" ||
-        opt == "rnostrictatime" || opt == "rnorelatime") {
+    if (std::find(std::begin(kRecursiveAtime), std::end(kRecursiveAtime), opt) !=
+        std::end(kRecursiveAtime)) {
       out.rec_attr_set &= ~static_cast<uint64_t>(MOUNT_ATTR__ATIME);
       out.rec_attr_clr |= MOUNT_ATTR__ATIME;
       if (opt == "rnoatime") out.rec_attr_set |= MOUNT_ATTR_NOATIME;
@@ -157,6 +163,25 @@ MountOptions ParseMountOptions(const std::vector<std::string>& options) {
     out.flags = MS_BIND | (out.recursive ? MS_REC : 0);
   }
   return out;
+}
+
+std::vector<std::string> AppliedMountOptions() {
+  std::vector<std::string> out = {"bind", "rbind"};
+  for (const auto& f : kFlagOptions) out.push_back(f.name);
+  for (const auto& p : kPropagation) out.push_back(p.name);
+  for (const auto& r : kRecursive) out.push_back(r.name);
+  for (auto a : kRecursiveAtime) out.emplace_back(a);
+  return out;
+}
+
+MountOptionKind ClassifyMountOption(const std::string& option) {
+  for (const char* u : kUnsupported)
+    if (option == u) return MountOptionKind::kRefused;
+  for (const char* i : kIgnored)
+    if (option == i) return MountOptionKind::kIgnored;
+  for (const auto& a : AppliedMountOptions())
+    if (option == a) return MountOptionKind::kApplied;
+  return MountOptionKind::kData;
 }
 
 std::string RelativeInRoot(const std::string& path) {

@@ -27,6 +27,14 @@ struct MountOptions {
 // Splits OCI mount options into flags, propagation and filesystem data.
 MountOptions ParseMountOptions(const std::vector<std::string>& options);
 
+// How ParseMountOptions treats one option: applied (a flag, propagation, recursive attribute,
+// atime mode or bind), ignored (engine options that change nothing here), refused, or passed
+// to the filesystem as data.
+enum class MountOptionKind { kApplied, kIgnored, kRefused, kData };
+MountOptionKind ClassifyMountOption(const std::string& option);
+// Every option of the applied kind, from the tables ParseMountOptions reads (features lists it).
+std::vector<std::string> AppliedMountOptions();
+
 struct PlannedMount {
   std::string source;
   std::string fstype;

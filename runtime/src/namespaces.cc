@@ -4,15 +4,28 @@
 
 namespace cvb::runtime {
 
+namespace {
+struct NamespaceEntry {
+  const char* type;
+  int flag;
+};
+// The namespace types cvrun creates and joins ("time" is not among them).
+constexpr NamespaceEntry kNamespaces[] = {
+    {"cgroup", CLONE_NEWCGROUP}, {"ipc", CLONE_NEWIPC}, {"mount", CLONE_NEWNS},
+    {"network", CLONE_NEWNET},   {"pid", CLONE_NEWPID}, {"user", CLONE_NEWUSER},
+    {"uts", CLONE_NEWUTS}};
+}  // namespace
+
 int NamespaceFlag(const std::string& type) {
-  if (type == "pid") return CLONE_NEWPID;
-  if (type == "network") return CLONE_NEWNET;
-  if (type == "mount") return CLONE_NEWNS;
-  if (type == "ipc") return CLONE_NEWIPC;
-  if (type == "uts") return CLONE_NEWUTS;
-  if (type == "user") return CLONE_NEWUSER;
-  if (type == "cgroup") return CLONE_NEWCGROUP;
+  for (const auto& ns : kNamespaces)
+    if (type == ns.type) return ns.flag;
   return 0;
+}
+
+std::vector<std::string> NamespaceTypes() {
+  std::vector<std::string> out;
+  for (const auto& ns : kNamespaces) out.push_back(ns.type);
+  return out;
 }
 
 Result<NamespacePlan> PlanNamespaces(const Spec& spec) {

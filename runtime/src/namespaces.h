@@ -27,6 +27,7 @@ struct NamespacePlan {
 };
 
 int NamespaceFlag(const std::string& type);  // "pid" → CLONE_NEWPID; 0 if unknown
+std::vector<std::string> NamespaceTypes();    // every type NamespaceFlag knows
 Result<NamespacePlan> PlanNamespaces(const Spec& spec);
 
 }  // namespace cvb::runtime

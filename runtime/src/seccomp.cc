@@ -1,5 +1,7 @@
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,25 +13,66 @@
 namespace cvb::runtime {
 namespace {
 
+struct ActionEntry {
+  const char* name;
+  uint32_t action;  // with errno_ret (or EPERM) in the low bits for ERRNO / TRACE
+  bool takes_errno;
+};
+constexpr ActionEntry kActions[] = {
+    {"SCMP_ACT_KILL", SCMP_ACT_KILL_THREAD, false},
+    {"SCMP_ACT_KILL_THREAD", SCMP_ACT_KILL_THREAD, false},
+    {"SCMP_ACT_KILL_PROCESS", SCMP_ACT_KILL_PROCESS, false},
+    {"SCMP_ACT_TRAP", SCMP_ACT_TRAP, false},
+    {"SCMP_ACT_ERRNO", SCMP_ACT_ERRNO(0), true},
+    {"SCMP_ACT_TRACE", SCMP_ACT_TRACE(0), true},
+    {"SCMP_ACT_ALLOW", SCMP_ACT_ALLOW, false},
+    {"SCMP_ACT_LOG", SCMP_ACT_LOG, false},
+};
+
+struct OperatorEntry {
+  const char* name;
+  scmp_compare op;
+};
+constexpr OperatorEntry kOperators[] = {
+    {"SCMP_CMP_NE", SCMP_CMP_NE},
+    {"SCMP_CMP_LT", SCMP_CMP_LT},
+    {"SCMP_CMP_LE", SCMP_CMP_LE},
+    {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+    {"SCMP_CMP_GE", SCMP_CMP_GE},
+    {"SCMP_CMP_GT", SCMP_CMP_GT},
+    {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
+};
+
+// The runtime spec's architecture names; those libseccomp resolves are the supported ones.
+constexpr const char* kSpecArchitectures[] = {
+    "SCMP_ARCH_X86",     "SCMP_ARCH_X86_64",   "SCMP_ARCH_X32",         "SCMP_ARCH_ARM",
+    "SCMP_ARCH_AARCH64", "SCMP_ARCH_MIPS",     "SCMP_ARCH_MIPS64",      "SCMP_ARCH_MIPS64N32",
+    "SCMP_ARCH_MIPSEL",  "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
+    "SCMP_ARCH_PPC64",   "SCMP_ARCH_PPC64LE",  "SCMP_ARCH_S390",        "SCMP_ARCH_S390X",
+    "SCMP_ARCH_PARISC",  "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64",     "SCMP_ARCH_LOONGARCH64",
+    "SCMP_ARCH_M68K",    "SCMP_ARCH_SH",       "SCMP_ARCH_SHEB"};
+
+struct FlagEntry {
+  const char* name;
+  unsigned flag;
+};
+constexpr FlagEntry kFlags[] = {
+    {"SECCOMP_FILTER_FLAG_TSYNC", SECCOMP_FILTER_FLAG_TSYNC},
+    {"SECCOMP_FILTER_FLAG_LOG", SECCOMP_FILTER_FLAG_LOG},
+    {"SECCOMP_FILTER_FLAG_SPEC_ALLOW", SECCOMP_FILTER_FLAG_SPEC_ALLOW},
+};
+
 Result<uint32_t> Action(const std::string& name, std::optional<uint32_t> errno_ret,
                         const std::string& where) {
-  if (name == "SCMP_ACT_KILL" || name == "SCMP_ACT_KILL_THREAD") return SCMP_ACT_KILL_THREAD;
-  if (name == "SCMP_ACT_KILL_PROCESS") return SCMP_ACT_KILL_PROCESS;
-  if (name == "SCMP_ACT_TRAP") return SCMP_ACT_TRAP;
-  if (name == "SCMP_ACT_ERRNO") return SCMP_ACT_ERRNO(errno_ret.value_or(EPERM));
-  if (name == "SCMP_ACT_TRACE") return SCMP_ACT_TRACE(errno_ret.value_or(EPERM));
-  if (name == "SCMP_ACT_ALLOW") return SCMP_ACT_ALLOW;
-  if (name == "SCMP_ACT_LOG") return SCMP_ACT_LOG;
+  for (const auto& a : kActions)
+    if (name == a.name)
+      return a.takes_errno ? a.action | (errno_ret.value_or(EPERM) & 0xffff) : a.action;
   return Failure(where + ": unknown action \"" + name + "\"");
 }
 
 scmp_compare Op(const std::string& op) {
-  if (op == "SCMP_CMP_NE") return SCMP_CMP_NE;
-  if (op == "SCMP_CMP_LT") return SCMP_CMP_LT;
-  if (op == "SCMP_CMP_LE") return SCMP_CMP_LE;
-  if (op == "SCMP_CMP_GE") return SCMP_CMP_GE;
-  if (op == "SCMP_CMP_GT") return SCMP_CMP_GT;
-  if (op == "SCMP_CMP_MASKED_EQ") return SCMP_CMP_MASKED_EQ;
+  for (const auto& o : kOperators)
+    if (op == o.name) return o.op;
   return SCMP_CMP_EQ;
 }
 
@@ -39,18 +82,70 @@ struct CtxDeleter {
 
 }  // namespace
 
+uint32_t ResolveSeccompArchitecture(const std::string& spec_name) {
+  std::string name = spec_name;
+  if (name.rfind("SCMP_ARCH_", 0) == 0) name = name.substr(10);
+  for (auto& ch : name) ch = static_cast<char>(tolower(ch));
+  return seccomp_arch_resolve_name(name.c_str());
+}
+
+std::vector<std::string> SeccompActionNames() {
+  std::vector<std::string> out;
+  for (const auto& a : kActions) out.push_back(a.name);
+  return out;
+}
+
+std::vector<std::string> SeccompOperatorNames() {
+  std::vector<std::string> out;
+  for (const auto& o : kOperators) out.push_back(o.name);
+  return out;
+}
+
+std::vector<std::string> SeccompArchitectureNames() {
+  // Those CompileSeccomp can add to a filter on this host: libseccomp resolves the name and
+  // accepts it next to the native one (it refuses e.g. big-endian ones on x86_64).
+  std::vector<std::string> out;
+  for (const char* a : kSpecArchitectures) {
+    uint32_t arch = ResolveSeccompArchitecture(a);
+    if (arch == 0) continue;
+    std::unique_ptr<void, CtxDeleter> ctx(seccomp_init(SCMP_ACT_ALLOW));
+    if (!ctx) continue;
+    int r = seccomp_arch_add(ctx.get(), arch);
+    if (r == 0 || r == -EEXIST) out.push_back(a);
+  }
+  return out;
+}
+
+std::vector<std::string> SeccompFlagNames() {
+  std::vector<std::string> out;
+  for (const auto& f : kFlags) out.push_back(f.name);
+  return out;
+}
+
+unsigned SeccompFlagValue(const std::string& name) {
+  for (const auto& f : kFlags)
+    if (name == f.name) return f.flag;
+  return 0;
+}
+
+bool SeccompFlagSupported(const std::string& name) {
+  unsigned flag = SeccompFlagValue(name);
+  if (flag == 0) return false;
+  // With a NULL program the kernel checks the flags first: EFAULT means it knows them.
+  errno = 0;
+  long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flag, nullptr);
+  return r < 0 && errno == EFAULT;
+}
+
 Result<SeccompProgram> CompileSeccomp(const Seccomp& sc) {
-  CVB_ASSIGN_OR_RETURN(uint32_t def, Action(sc.default_action, sc.default_errno_ret,
-                                            "linux.seccomp.defaultAction"));
+  CVB_ASSIGN_OR_RETURN(
+      uint32_t def, Action(sc.default_action, sc.default_errno_ret, "linux.seccomp.defaultAction"));
   std::unique_ptr<void, CtxDeleter> ctx(seccomp_init(def));
   if (!ctx) return Failure("linux.seccomp: seccomp_init failed");
   // no_new_privs is the runtime's business (process.noNewPrivileges), not libseccomp's.
   seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0);
   for (size_t i = 0; i < sc.architectures.size(); ++i) {
-    std::string name = sc.architectures[i];
-    if (name.rfind("SCMP_ARCH_", 0) == 0) name = name.substr(10);
-    for (auto& ch : name) ch = static_cast<char>(tolower(ch));
-    uint32_t arch = seccomp_arch_resolve_name(name.c_str());
+    uint32_t arch = ResolveSeccompArchitecture(sc.architectures[i]);
     if (arch == 0)
       return Failure("linux.seccomp.architectures[" + std::to_string(i) + "]: unknown \"" +
                      sc.architectures[i] + "\"");

@@ -5,6 +5,7 @@
 #include <linux/filter.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "cvb/common/result.h"
@@ -29,5 +30,18 @@ struct SeccompProgram {
   }
 };
 Result<SeccompProgram> CompileSeccomp(const Seccomp& seccomp);
+
+// The tables the parser checks against and CompileSeccomp maps from (features lists them).
+std::vector<std::string> SeccompActionNames();
+std::vector<std::string> SeccompOperatorNames();
+// "SCMP_ARCH_X86_64" -> libseccomp's token; 0 when libseccomp does not know it.
+uint32_t ResolveSeccompArchitecture(const std::string& spec_name);
+// The runtime spec's architectures that libseccomp resolves.
+std::vector<std::string> SeccompArchitectureNames();
+// linux.seccomp.flags cvrun passes to seccomp(2); SeccompFlagValue is 0 for any other name.
+std::vector<std::string> SeccompFlagNames();
+unsigned SeccompFlagValue(const std::string& name);
+// Whether this kernel accepts the flag (probed with a NULL filter: EFAULT = known).
+bool SeccompFlagSupported(const std::string& name);
 
 }  // namespace cvb::runtime

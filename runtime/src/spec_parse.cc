@@ -4,11 +4,14 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <limits>
 #include <nlohmann/json.hpp>
 
 #include "cvb/common/file.h"
 #include "cvb/runtime/spec.h"
+#include "namespaces.h"
+#include "security.h"
 
 namespace cvb::runtime {
 namespace {
@@ -186,21 +189,13 @@ bool IsKnownCapability(const std::string& name) {
 }
 
 bool IsKnownSeccompAction(const std::string& a) {
-  static const char* const kActions[] = {
-      "SCMP_ACT_KILL",  "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP",
-      "SCMP_ACT_ERRNO", "SCMP_ACT_TRACE",        "SCMP_ACT_ALLOW",       "SCMP_ACT_LOG"};
-  for (const char* k : kActions)
-    if (a == k) return true;
-  return false;
+  static const std::vector<std::string> names = SeccompActionNames();
+  return std::find(names.begin(), names.end(), a) != names.end();
 }
 
 bool IsKnownSeccompOp(const std::string& op) {
-  static const char* const kOps[] = {"SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE",
-                                     "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT",
-                                     "SCMP_CMP_MASKED_EQ"};
-  for (const char* k : kOps)
-    if (op == k) return true;
-  return false;
+  static const std::vector<std::string> names = SeccompOperatorNames();
+  return std::find(names.begin(), names.end(), op) != names.end();
 }
 
 void ParseCapabilities(Parser& p, const json& o, const std::string& path, Capabilities& caps) {
@@ -468,8 +463,7 @@ void ParseSeccomp(Parser& p, const json& o, Seccomp& sc) {
   sc.flags = p.Strings(o, "flags", base);
   for (size_t i = 0; i < sc.flags.size(); ++i) {
     const std::string& f = sc.flags[i];
-    if (f != "SECCOMP_FILTER_FLAG_TSYNC" && f != "SECCOMP_FILTER_FLAG_LOG" &&
-        f != "SECCOMP_FILTER_FLAG_SPEC_ALLOW")
+    if (SeccompFlagValue(f) == 0)
       p.Fail(Index(base + ".flags", i), "unsupported flag \"" + f + "\"");
   }
   if (p.Member(o, "listenerPath")) p.Fail(base + ".listenerPath", "not supported by cvrun");
@@ -505,15 +499,12 @@ void ParseSeccomp(Parser& p, const json& o, Seccomp& sc) {
 void ParseLinux(Parser& p, const json& o, Linux& lx) {
   const std::string base = "linux";
   if (const json* a = p.Array(o, "namespaces", base)) {
-    static const char* const kTypes[] = {"pid", "network", "mount", "ipc",
-                                         "uts", "user",    "cgroup"};
     for (size_t i = 0; i < a->size(); ++i) {
       std::string nb = Index("linux.namespaces", i);
       Namespace ns;
       ns.type = p.Str((*a)[i], "type", nb, true).value_or("");
       ns.path = p.Str((*a)[i], "path", nb).value_or("");
-      bool known = false;
-      for (const char* t : kTypes) known |= ns.type == t;
+      bool known = NamespaceFlag(ns.type) != 0;
       if (!ns.type.empty() && !known)
         p.Fail(nb + ".type", "unknown namespace type \"" + ns.type + "\"");
       for (const auto& prev : lx.namespaces)
@@ -672,6 +663,52 @@ Result<Spec> ParseSpec(std::string_view json_text) {
   }
   if (p.failed()) return p.error();
   return spec;
+}
+
+namespace {
+
+// The linux.resources members ParseResources reads; `update` refuses any other, so that nothing
+// it was asked for is dropped silently.
+Result<void> OnlyKnownResourceFields(const json& doc) {
+  static const std::map<std::string, std::vector<std::string>> kKnown = {
+      {"memory", {"limit", "reservation", "swap", "swappiness", "kernelTCP", "disableOOMKiller"}},
+      {"cpu", {"shares", "quota", "period", "cpus", "mems"}},
+      {"pids", {"limit"}},
+      {"devices", {}},
+      {"blockIO",
+       {"weight", "leafWeight", "weightDevice", "throttleReadBpsDevice", "throttleWriteBpsDevice",
+        "throttleReadIOPSDevice", "throttleWriteIOPSDevice"}},
+      {"hugepageLimits", {}},
+      {"network", {"classID", "priorities"}},
+      {"unified", {}}};
+  for (auto it = doc.begin(); it != doc.end(); ++it) {
+    if (it.value().is_null()) continue;
+    auto known = kKnown.find(it.key());
+    if (known == kKnown.end())
+      return Failure("linux.resources." + it.key() + ": cvrun cannot apply this field");
+    if (!it.value().is_object() || known->second.empty()) continue;
+    for (auto f = it.value().begin(); f != it.value().end(); ++f) {
+      if (f.value().is_null()) continue;
+      if (std::find(known->second.begin(), known->second.end(), f.key()) == known->second.end())
+        return Failure("linux.resources." + it.key() + "." + f.key() +
+                       ": cvrun cannot apply this field");
+    }
+  }
+  return Ok();
+}
+
+}  // namespace
+
+Result<Resources> ParseResourcesJson(std::string_view json_text) {
+  json doc = json::parse(json_text.begin(), json_text.end(), nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return Failure("linux.resources: malformed JSON");
+  if (!doc.is_object()) return Failure("linux.resources: expected a JSON object");
+  CVB_TRY(OnlyKnownResourceFields(doc));
+  Parser p;
+  Resources res;
+  ParseResources(p, doc, res);
+  if (p.failed()) return p.error();
+  return res;
 }
 
 Result<Spec> LoadSpec(const std::string& bundle_dir) {

@@ -14,7 +14,9 @@
 #include <cerrno>
 #include <nlohmann/json.hpp>
 
+#include "cgroup/freezer.h"
 #include "cvb/common/file.h"
+#include "sys/sys.h"
 
 namespace cvb::runtime {
 
@@ -23,6 +25,7 @@ const char* StatusName(Status status) {
     case Status::kCreating: return "creating";
     case Status::kCreated: return "created";
     case Status::kRunning: return "running";
+    case Status::kPaused: return "paused";
     default: return "stopped";
   }
 }
@@ -43,6 +46,8 @@ std::string State::ToJson() const {
                       {"started", started},
                       {"has_poststart", has_poststart},
                       {"has_poststop", has_poststop}};
+  if (!resources_update.empty())
+    j["resources_update"] = nlohmann::json::parse(resources_update, nullptr, false);
   return j.dump();
 }
 
@@ -65,6 +70,8 @@ Result<State> State::FromJson(const std::string& text) {
   s.started = j.value("started", false);
   s.has_poststart = j.value("has_poststart", false);
   s.has_poststop = j.value("has_poststop", false);
+  if (j.contains("resources_update") && j["resources_update"].is_object())
+    s.resources_update = j["resources_update"].dump();
   return s;
 }
 
@@ -160,6 +167,12 @@ Status StateStore::StatusOf(const State& state) const {
   uint64_t start = ProcessStartTime(state.pid, &zombie);
   if (start == 0 || zombie || start != state.pid_start_time) return Status::kStopped;
   if (!state.started && ::access(FifoPath(state.id).c_str(), F_OK) == 0) return Status::kCreated;
+  // A frozen (or freezing) cgroup is a paused container, whoever froze it.
+  if (auto freezer = cgroup::FindFreezer(sys::RealSys(), state.cgroup_leaves, state.cgroup_mode);
+      freezer.ok()) {
+    auto frozen = cgroup::ReadFreezerState(sys::RealSys(), *freezer);
+    if (frozen.ok() && *frozen != cgroup::FreezerState::kThawed) return Status::kPaused;
+  }
   return Status::kRunning;
 }
 

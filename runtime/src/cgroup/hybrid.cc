@@ -26,6 +26,10 @@ class Hybrid : public Manager {
     CVB_TRY(v1_->AddProcess(pid));
     return v2_->AddProcess(pid);
   }
+  // Existing containers are opened as V1 (OpenManager): this one only creates.
+  Result<void> Update(const Resources&) override {
+    return Failure("cgroup: update needs a manager from OpenManager");
+  }
 
  private:
   void Collect() {

@@ -144,6 +144,17 @@ Result<std::unique_ptr<Manager>> MakeManager(sys::Sys& sys, const Host& host,
   }
 }
 
+Result<std::unique_ptr<Manager>> OpenManager(sys::Sys& sys, const Host& host,
+                                             const std::vector<std::string>& leaves) {
+  switch (host.mode) {
+    case Host::Mode::kV1:
+    case Host::Mode::kHybrid:  // limits live in v1; the unified directory has none
+      return OpenV1(sys, host, leaves);
+    case Host::Mode::kV2: return OpenV2(sys, host, leaves);
+    default: return Failure("cgroup: no cgroup filesystem is mounted under /sys/fs/cgroup");
+  }
+}
+
 std::vector<pid_t> Pids(sys::Sys& sys, const std::vector<std::string>& leaves) {
   std::vector<pid_t> pids;
   for (const auto& leaf : leaves) {

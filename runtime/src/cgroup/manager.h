@@ -59,6 +59,10 @@ class Manager {
   virtual int CloneIntoFd() const = 0;
   // Moves pid into every directory that CloneIntoFd did not cover.
   virtual Result<void> AddProcess(pid_t pid) = 0;
+  // `cvrun update`: writes the limits into the directories the container already has (a manager
+  // from OpenManager). A field whose controller the container was not created with, or that
+  // cannot change on a live container, is refused naming the field.
+  virtual Result<void> Update(const Resources& resources) = 0;
 
   // Leaf directories (one per hierarchy), and every directory made, in creation order; both
   // go into the state file so that delete needs no manager.
@@ -82,6 +86,14 @@ std::unique_ptr<Manager> MakeHybrid(sys::Sys& sys, const Host& host,
 // The manager for this host's mode.
 Result<std::unique_ptr<Manager>> MakeManager(sys::Sys& sys, const Host& host,
                                              const std::string& cgroups_path);
+
+// The manager of an existing container, from the leaves in its state file (no directory is made).
+std::unique_ptr<Manager> OpenV1(sys::Sys& sys, const Host& host,
+                                const std::vector<std::string>& leaves);
+std::unique_ptr<Manager> OpenV2(sys::Sys& sys, const Host& host,
+                                const std::vector<std::string>& leaves);
+Result<std::unique_ptr<Manager>> OpenManager(sys::Sys& sys, const Host& host,
+                                             const std::vector<std::string>& leaves);
 
 // Operations on a container's cgroups after create, from the leaves in its state file.
 // Processes in any leaf, deduplicated.

@@ -1,6 +1,8 @@
 // cgroup v1: one directory per hierarchy the container needs.
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
+#include <cstdlib>
 
 #include "cgroup/manager.h"
 #include "cvb/common/file.h"
@@ -76,6 +78,49 @@ class V1 : public Manager {
     return Ok();
   }
 
+  // An existing container's directories: each leaf under a hierarchy's mount serves that
+  // hierarchy's controllers.
+  void Open(const std::vector<std::string>& leaves) {
+    for (const auto& h : host_.v1)
+      for (const auto& leaf : leaves)
+        if (leaf.compare(0, h.mount.size() + 1, h.mount + "/") == 0) {
+          for (const auto& c : h.controllers) dirs_[c] = leaf;
+          leaves_.push_back(leaf);
+        }
+  }
+
+  Result<void> Update(const Resources& res) override {
+    if (!res.devices.empty())
+      return Failure(
+          "linux.resources.devices: cvrun does not change the device rules of an existing "
+          "container (rewriting them live would deny devices in use while they are rebuilt)");
+    if (!res.unified.empty())
+      return Failure("linux.resources.unified: needs cgroup v2, this host is v1");
+    const bool cpu_bw = res.cpu && (res.cpu->shares || res.cpu->quota || res.cpu->period);
+    const bool cpuset = res.cpu && (!res.cpu->cpus.empty() || !res.cpu->mems.empty());
+    struct Need {
+      bool wanted;
+      const char* controller;
+      const char* field;
+    } needs[] = {
+        {res.memory.has_value(), "memory", "linux.resources.memory"},
+        {res.pids_limit.has_value(), "pids", "linux.resources.pids"},
+        {cpu_bw, "cpu", "linux.resources.cpu"},
+        {cpuset, "cpuset", "linux.resources.cpu.cpus/mems"},
+        {res.block_io.has_value(), "blkio", "linux.resources.blockIO"},
+        {res.network && res.network->class_id, "net_cls", "linux.resources.network.classID"},
+        {res.network && !res.network->priorities.empty(), "net_prio",
+         "linux.resources.network.priorities"},
+        {!res.hugepage_limits.empty(), "hugetlb", "linux.resources.hugepageLimits"},
+    };
+    for (const auto& n : needs)
+      if (n.wanted && !dirs_.count(n.controller))
+        return Failure(std::string(n.field) + ": the container has no " + n.controller +
+                       " cgroup (its config did not ask for one at create); cvrun does not move "
+                       "a live container into a new hierarchy");
+    return WriteLimits(res);
+  }
+
  private:
   Result<void> Write(const std::string& controller, const std::string& file,
                      const std::string& value) {
@@ -114,15 +159,24 @@ class V1 : public Manager {
     if (!res.devices.empty()) CVB_TRY(WriteDevices(res.devices));
     if (res.memory) {
       const auto& m = *res.memory;
+      std::string memsw = dirs_["memory"] + "/memory.memsw.limit_in_bytes";
+      if (m.swap && !sys_.Exists(memsw))
+        return Failure("linux.resources.memory.swap: swap accounting is off on this host");
+      // The kernel keeps memory <= memory+swap at every write: raising both past the current
+      // memory+swap limit (an update) has to write memsw first, lowering them memory first.
+      bool swap_first = false;
+      if (m.swap && m.limit) {
+        auto current = sys_.ReadFile(memsw);
+        uint64_t now = current.ok() ? std::strtoull(current->c_str(), nullptr, 10) : UINT64_MAX;
+        swap_first = static_cast<uint64_t>(*m.limit) > now;  // -1 (no limit) is the largest
+      }
+      if (swap_first)
+        CVB_TRY(Write("memory", "memory.memsw.limit_in_bytes", IntString(*m.swap)));
       if (m.limit) CVB_TRY(Write("memory", "memory.limit_in_bytes", IntString(*m.limit)));
       if (m.reservation)
         CVB_TRY(Write("memory", "memory.soft_limit_in_bytes", IntString(*m.reservation)));
-      if (m.swap) {
-        std::string file = dirs_["memory"] + "/memory.memsw.limit_in_bytes";
-        if (!sys_.Exists(file))
-          return Failure("linux.resources.memory.swap: swap accounting is off on this host");
+      if (m.swap && !swap_first)
         CVB_TRY(Write("memory", "memory.memsw.limit_in_bytes", IntString(*m.swap)));
-      }
       if (m.swappiness)
         CVB_TRY(Write("memory", "memory.swappiness", std::to_string(*m.swappiness)));
       if (m.kernel_tcp)
@@ -207,6 +261,13 @@ class V1 : public Manager {
 
 std::unique_ptr<Manager> MakeV1(sys::Sys& sys, const Host& host, const std::string& cgroups_path) {
   return std::make_unique<V1>(sys, host, cgroups_path);
+}
+
+std::unique_ptr<Manager> OpenV1(sys::Sys& sys, const Host& host,
+                                const std::vector<std::string>& leaves) {
+  auto v1 = std::make_unique<V1>(sys, host, "");
+  v1->Open(leaves);
+  return v1;
 }
 
 }  // namespace cvb::runtime::cgroup

@@ -45,6 +45,25 @@ class V2 : public Manager {
     return Ok();
   }
 
+  // An existing container: its one directory in the unified hierarchy.
+  void Open(const std::vector<std::string>& leaves) {
+    for (const auto& leaf : leaves)
+      if (leaf.compare(0, host_.unified_mount.size() + 1, host_.unified_mount + "/") == 0)
+        leaves_ = {leaf};
+  }
+
+  Result<void> Update(const Resources& res) override {
+    if (leaves_.empty()) return Failure("cgroup v2: the container has no cgroup directory");
+    if (!res.devices.empty())
+      return Failure(
+          "linux.resources.devices: cvrun does not change the device rules of an existing "
+          "container");
+    CVB_TRY(Refusals(res));
+    std::vector<std::string> controllers = Controllers(res);
+    if (!controllers.empty()) CVB_TRY(EnableControllers(leaves_[0], controllers));
+    return WriteLimits(leaves_[0], res);
+  }
+
  private:
   static std::vector<std::string> Controllers(const Resources& res) {
     std::vector<std::string> out;
@@ -219,6 +238,13 @@ class V2 : public Manager {
 std::unique_ptr<Manager> MakeV2(sys::Sys& sys, const Host& host, const std::string& cgroups_path,
                                 bool apply_limits) {
   return std::make_unique<V2>(sys, host, cgroups_path, apply_limits);
+}
+
+std::unique_ptr<Manager> OpenV2(sys::Sys& sys, const Host& host,
+                                const std::vector<std::string>& leaves) {
+  auto v2 = std::make_unique<V2>(sys, host, "", true);
+  v2->Open(leaves);
+  return v2;
 }
 
 }  // namespace cvb::runtime::cgroup

@@ -4,11 +4,12 @@
 //           exec fifo; write state and pid file. No process of ours stays behind.
 //   Start   release the init (one byte into the exec fifo).
 //   Run     Create + Start in one process; waits for the exit and cleans up unless detached.
-//   Kill / Delete / StateJson / List / Ps.
+//   Kill / Delete / StateJson / List / Ps / Pause / Resume / Update / Events.
 #pragma once
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,6 +52,17 @@ class Runtime {
   Result<void> Delete(const std::string& id, bool force);
   Result<std::vector<ContainerInfo>> List();
   Result<std::vector<pid_t>> Ps(const std::string& id);
+  // Freezes a running container's cgroup / thaws a paused one (src/pause.cc).
+  Result<void> Pause(const std::string& id);
+  Result<void> Resume(const std::string& id);
+  // Applies a linux.resources JSON object to a live container's cgroups and records it in the
+  // state (src/update.cc).
+  Result<void> Update(const std::string& id, const std::string& resources_json);
+  // `events`, one JSON line per event through emit (src/events.cc): with stats_only one
+  // {"type":"stats"} object; otherwise {"type":"oom"} as the kernel reports each OOM and stats
+  // every interval_ms, until the container's init exits.
+  Result<void> Events(const std::string& id, bool stats_only, int interval_ms,
+                      const std::function<void(const std::string&)>& emit);
 
   // Phase timings of the last Create/Run.
   const PhaseTimings& timings() const { return timings_; }

@@ -203,6 +203,9 @@ struct Spec {
 
 // Parses and validates config.json text. Does not look at the filesystem.
 Result<Spec> ParseSpec(std::string_view json_text);
+// A linux.resources object on its own (`cvrun update --resources`). Errors name the field as
+// "linux.resources.<path>"; members cvrun does not apply (cpu.realtimeRuntime, ...) are refused.
+Result<Resources> ParseResourcesJson(std::string_view json_text);
 // Reads <bundle>/config.json, parses it and checks that the rootfs exists. root.path is made
 // absolute (relative paths are relative to the bundle).
 Result<Spec> LoadSpec(const std::string& bundle_dir);

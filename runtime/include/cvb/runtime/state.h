@@ -13,7 +13,8 @@
 
 namespace cvb::runtime {
 
-enum class Status { kCreating, kCreated, kRunning, kStopped };
+// kPaused: running, with its cgroup frozen (pause); not a runtime-spec state, as in runc.
+enum class Status { kCreating, kCreated, kRunning, kPaused, kStopped };
 const char* StatusName(Status status);
 
 struct State {
@@ -33,6 +34,9 @@ struct State {
   bool started = false;
   bool has_poststart = false;  // hooks that need config.json again after create
   bool has_poststop = false;
+  // Every `cvrun update` so far, merged (a linux.resources JSON object; "" when none): what the
+  // container's cgroups hold beyond config.json, which stays the engine's file.
+  std::string resources_update;
 
   std::string ToJson() const;
   static Result<State> FromJson(const std::string& text);
@@ -58,7 +62,7 @@ class StateStore {
   Result<State> Load(const std::string& id) const;
   Result<void> Remove(const std::string& id);
   std::vector<std::string> List() const;
-  // Created / running / stopped, from the process and the fifo.
+  // Created / running / paused / stopped, from the process, the fifo and the freezer.
   Status StatusOf(const State& state) const;
 
  private:
