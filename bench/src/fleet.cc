@@ -67,13 +67,32 @@ Result<void> Fleet::Start(launcher::Launcher& launcher, const FleetOptions& opti
   return Ok();
 }
 
-Result<void> Fleet::TearDown(std::chrono::milliseconds stop_timeout) {
+Result<void> Fleet::TearDown(std::chrono::milliseconds stop_timeout, int parallel) {
+  std::mutex mu;
   std::optional<Error> first;
-  for (auto& inst : instances_) {
-    auto s = inst->Stop(stop_timeout);
-    auto t = inst->Teardown();
-    if (!s && !first) first = s.error();
-    if (!t && !first) first = t.error();
+  size_t next = 0;
+  auto worker = [&]() {
+    for (;;) {
+      launcher::Instance* inst;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (next >= instances_.size()) return;
+        inst = instances_[next++].get();
+      }
+      auto s = inst->Stop(stop_timeout);
+      auto t = inst->Teardown();
+      std::lock_guard<std::mutex> lock(mu);
+      if (!s && !first) first = s.error();
+      if (!t && !first) first = t.error();
+    }
+  };
+  int threads = std::max(1, std::min<int>(parallel, static_cast<int>(instances_.size())));
+  if (threads == 1) {
+    worker();
+  } else {
+    std::vector<std::thread> pool;
+    for (int i = 0; i < threads; ++i) pool.emplace_back(worker);
+    for (auto& t : pool) t.join();
   }
   instances_.clear();
   ReapOrphans();

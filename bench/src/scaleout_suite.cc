@@ -8,6 +8,7 @@
 #include "cvb/common/clock.h"
 #include "cvb/common/file.h"
 #include "fleet.h"
+#include "host_limits.h"
 #include "suite.h"
 
 namespace cvb::bench {
@@ -55,17 +56,25 @@ class ScaleoutSuite : public Suite {
                     break;
                   }
                   sweep.Progress(name);
+                  std::vector<HostLimit> limits = ReadFleetLimits();
+                  if (auto fits = CheckFleetLimits(n, limits, ReadLimitUse()); !fits) {
+                    sweep.Fail(st, "skipped: " + std::to_string(n) + " instances: " +
+                                       fits.error().message());
+                    break;
+                  }
                   FleetOptions fo;
                   fo.count = n;
                   fo.parallel = threads;
                   fo.ready_timeout = timeout;
                   fo.request.mode = "idle";
                   fo.memory_budget_bytes = static_cast<uint64_t>(budget_mib * 1024 * 1024);
+                  fo.interrupted = &sweep.interrupted;
                   Fleet fleet;
                   auto started = fleet.Start(*l, fo);
                   if (!started) {
+                    std::string why = started.error().message();
                     (void)fleet.TearDown();
-                    sweep.Fail(st, started.error().message());
+                    sweep.Fail(st, why + LimitsBehind(why, limits));
                     break;
                   }
                   double all_ready_ms = NsToMs(fleet.ready_ns().back() - fleet.start_ns());

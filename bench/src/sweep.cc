@@ -16,6 +16,7 @@
 #include "cvb/launcher/leftovers.h"
 #include "cvb/launcher/oci.h"
 #include "cvb/vmdriver/launchers.h"
+#include "host_limits.h"
 #include "reporter.h"
 
 namespace cvb::bench {
@@ -107,6 +108,15 @@ int RunSweep(const SweepConfig& config, launcher::Registry& registry) {
   }
   if (auto r = BecomeSubreaper(); !r)
     std::fprintf(stderr, "cvbench: warning: %s\n", r.error().message().c_str());
+  // Fleets of 1000 instances hold a pipe per instance: cvbench's own soft limits go up to the hard
+  // ones (more needs CAP_SYS_RESOURCE); a step that would still exceed a limit is stopped naming it
+  // (host_limits.h, density and scale-out).
+  {
+    std::string raised;
+    for (const auto& r : RaiseOwnSoftLimits()) raised += (raised.empty() ? "" : ", ") + r;
+    context["limits_raised"] = raised.empty() ? "none (soft limits already at the hard ones)" : raised;
+    context["host_limits"] = DescribeLimits(ReadFleetLimits());
+  }
 
   // Scratch state (runtime roots, per-container bundles) on a short tmpfs path: runtimes put
   // unix sockets there, whose paths must stay under 108 bytes.

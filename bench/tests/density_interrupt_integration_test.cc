@@ -1,0 +1,138 @@
+// A density run interrupted in the middle of a step (Ctrl-C: SIGINT to the whole process group,
+// as a terminal sends it; SIGTERM to cvbench alone, as a CI timeout or `kill` sends it) stops
+// starting instances, tears down every one it started and exits 130, leaving nothing: no
+// container processes, cgroups in any hierarchy, network namespaces, runtime state or work
+// directory. Real containers, as root; skips with the reason otherwise.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <functional>
+#include <thread>
+
+#include "cvb/common/file.h"
+#include "cvb/common/subprocess.h"
+
+namespace cvb {
+namespace {
+
+// Cgroup directories (any hierarchy, including the cgroup2 one, any depth up to 6) whose name
+// carries "-<owner>-".
+std::vector<std::string> CgroupsOf(pid_t owner) {
+  std::vector<std::string> found;
+  std::string mid = "-" + std::to_string(owner) + "-";
+  std::function<void(const std::string&, int)> walk = [&](const std::string& dir, int depth) {
+    for (const auto& e : ListDirectory(dir)) {
+      std::string p = dir + "/" + e;
+      if (!PathExists(p + "/cgroup.procs")) continue;
+      if (e.find(mid) != std::string::npos) found.push_back(p);
+      if (depth < 6) walk(p, depth + 1);
+    }
+  };
+  for (const auto& h : ListDirectory("/sys/fs/cgroup")) walk("/sys/fs/cgroup/" + h, 1);
+  return found;
+}
+
+// Processes in a cgroup named after the owner's containers (the containers' inits), or whose
+// command line names one (runtime commands, runtime helpers).
+std::vector<std::string> ProcessesOf(pid_t owner) {
+  std::vector<std::string> found;
+  std::string needle = "-" + std::to_string(owner) + "-";
+  for (const auto& e : ListDirectory("/proc")) {
+    if (e.find_first_not_of("0123456789") != std::string::npos) continue;
+    auto cg = ReadFile("/proc/" + e + "/cgroup").value_or_empty();
+    auto cmd = ReadFile("/proc/" + e + "/cmdline").value_or_empty();
+    if ((cg.find(needle) != std::string::npos && cg.find("cvb-") != std::string::npos) ||
+        (cmd.find(needle) != std::string::npos && cmd.find("cvb-") != std::string::npos))
+      found.push_back(e + " " + cmd.substr(0, 80));
+  }
+  return found;
+}
+
+// Network namespaces (/run/netns) and mounts (our mount table) naming the owner.
+std::vector<std::string> NetnsAndMountsOf(pid_t owner) {
+  std::vector<std::string> found;
+  std::string p = "-p" + std::to_string(owner);
+  for (const auto& e : ListDirectory("/run/netns"))
+    if (e.find(p) != std::string::npos) found.push_back("/run/netns/" + e);
+  std::string dir = "/run/cvbench/" + std::to_string(owner);
+  for (const auto& line : Split(ReadFile("/proc/self/mountinfo").value_or_empty(), '\n'))
+    if (line.find(dir) != std::string::npos || line.find(p + " ") != std::string::npos)
+      found.push_back(line);
+  return found;
+}
+
+struct Case {
+  const char* runtime;
+  int signal;
+  bool whole_group;  // Ctrl-C: the terminal signals the whole foreground process group
+};
+
+class DensityInterrupt : public ::testing::TestWithParam<Case> {};
+
+TEST_P(DensityInterrupt, TearsDownEverythingItStarted) {
+  const Case c = GetParam();
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (containers)";
+  std::string runtime = c.runtime;
+  if (runtime != "cvrun" && FindProgram(runtime).empty())
+    GTEST_SKIP() << runtime << " is not installed";
+  char tmpl[] = "/tmp/cvb-interrupt-it-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  std::string out = tmpl;
+
+  // A density step of 60 idle containers, interrupted once at least 15 run.
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);  // its own process group, as a shell job's
+    ::execl(CVBENCH_BINARY, CVBENCH_BINARY, "run", "--suite", "density", "--launchers",
+            runtime.c_str(), "--no-warmup", "--repetitions", "1", "--param", "density_n=60",
+            "--param", "density_repetitions=1", "--param", "settle_ms=500", "--param",
+            "drop_caches=0", "--out", (out + "/run").c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ASSERT_GT(pid, 0);
+  ::setpgid(pid, pid);
+  std::string work = "/run/cvbench/" + std::to_string(pid);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(180);
+  int status = 0;
+  while (ListDirectory(work + "/run").size() < 15 && std::chrono::steady_clock::now() < deadline) {
+    if (::waitpid(pid, &status, WNOHANG) == pid) FAIL() << "cvbench ended before the signal";
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_GE(ListDirectory(work + "/run").size(), 15u) << "cvbench did not start 15 containers";
+  // The probes see what a running step has: they can fail.
+  EXPECT_FALSE(CgroupsOf(pid).empty());
+  EXPECT_FALSE(ProcessesOf(pid).empty());
+  auto signalled = std::chrono::steady_clock::now();
+  ASSERT_EQ(c.whole_group ? ::kill(-pid, c.signal) : ::kill(pid, c.signal), 0);
+  // Teardown of what started takes seconds; a cvbench that went on to start all 60 would still
+  // finish, so the exit status and the count of started containers below tell them apart.
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - signalled).count();
+  ASSERT_TRUE(WIFEXITED(status)) << "cvbench died of signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  std::printf("%s, %s%s: torn down %.1f s after the signal\n", runtime.c_str(),
+              strsignal(c.signal), c.whole_group ? " to the process group" : "", seconds);
+  auto json = ReadFile(out + "/run/density.json").value_or_empty();
+  EXPECT_NE(json.find("interrupted"), std::string::npos) << "the entry does not say it was interrupted";
+
+  EXPECT_FALSE(PathExists(work));
+  EXPECT_EQ(CgroupsOf(pid), std::vector<std::string>{});
+  EXPECT_EQ(ProcessesOf(pid), std::vector<std::string>{});
+  EXPECT_EQ(NetnsAndMountsOf(pid), std::vector<std::string>{});
+  (void)RemoveTree(out);
+}
+
+INSTANTIATE_TEST_SUITE_P(Signals, DensityInterrupt,
+                         ::testing::Values(Case{"cvrun", SIGINT, true},
+                                           Case{"crun", SIGTERM, false}),
+                         [](const ::testing::TestParamInfo<Case>& p) {
+                           return std::string(p.param.runtime) +
+                                  (p.param.signal == SIGINT ? "_SigintToTheGroup" : "_Sigterm");
+                         });
+
+}  // namespace
+}  // namespace cvb
