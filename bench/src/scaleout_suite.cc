@@ -72,7 +72,8 @@ class ScaleoutSuite : public Suite {
                   Fleet fleet;
                   auto started = fleet.Start(*l, fo);
                   if (!started) {
-                    std::string why = started.error().message();
+                    std::string why = (sweep.interrupted ? "interrupted: " : "") +
+                                      started.error().message();
                     (void)fleet.TearDown();
                     sweep.Fail(st, why + LimitsBehind(why, limits));
                     break;
