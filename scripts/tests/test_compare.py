@@ -94,10 +94,23 @@ def throughput_run(rng, n=10, cvrun_speed=1.0):
             "cvrun/mode:mem": rates("triad_gb_per_s", 10.0, 0.98 * cvrun_speed)}
 
 
+def density_run(rng, cvrun_slope=0.45, crun_slope=0.5, noise=0.15, ns=(1, 8, 16), reps=2):
+    """density.json entries of cvrun and crun: cost_mib = fixed + slope * N + noise (MiB), the
+    smoke sweep's shape (scripts/check-regression)."""
+    out = {}
+    for name, slope in (("cvrun", cvrun_slope), ("crun", crun_slope)):
+        for n in ns:
+            out[f"{name}/n:{n}"] = [{"real_time": 10.0 * n, "n": n,
+                                     "cost_mib": 3.0 + slope * n + rng.gauss(0, noise)}
+                                    for _ in range(reps)]
+    return out
+
+
 def full_run(path, rng, startup_from=None, slowdown=1.0, null_fraction=0.001, cvrun_errors=0,
-             throughput=True, n=300):
-    """A run with everything the gate requires: startup (native, cvrun, crun, null) and the
-    throughput smoke. startup_from: a fixture run dir whose startup samples are used."""
+             throughput=True, n=300, density=True):
+    """A run with everything the gate requires: startup (native, cvrun, crun, null), the
+    throughput smoke and the density smoke. startup_from: a fixture run dir whose startup samples
+    are used."""
     if startup_from:
         with open(os.path.join(startup_from, "startup.json")) as f:
             doc = json.load(f)
@@ -117,6 +130,8 @@ def full_run(path, rng, startup_from=None, slowdown=1.0, null_fraction=0.001, cv
     write_run(path, run, errors={"cvrun": cvrun_errors} if cvrun_errors else ())
     if throughput:
         write_run(path, throughput_run(rng), suite="throughput")
+    if density:
+        write_run(path, density_run(rng), suite="density")
     return path
 
 
@@ -291,6 +306,42 @@ class EdgeCases(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("NOT IN BASELINE", r.stdout)
         self.assertIn("NOT gated: the baseline lacks them (re-record)", r.stderr)
+
+    def test_density_rule_fails_when_cvrun_costs_double(self):
+        a = full_run(os.path.join(self.tmp, "a"), self.rng, density=False)  # today's baseline
+        b = full_run(os.path.join(self.tmp, "b"), self.rng)
+        r = compare(a, b, "--require")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertRegex(r.stdout, r"rule: cvrun/crun in NEW +0\.\d+ \[[\d.]+, [\d.]+\]  ok")
+        self.assertIn("vs baseline", r.stdout)
+        self.assertIn("NOT IN BASELINE: not gated against it (re-record", r.stdout)
+        r = compare(a, b, "--require", "--inject-density", "cvrun=2")
+        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
+        self.assertIn("FAILED: cvrun costs more than 1.2x crun per instance", r.stdout)
+        self.assertIn("RULE BROKEN: density:cvrun/crun:fit_slope_mib", r.stdout)
+
+    def test_density_regression_against_the_baseline(self):
+        a = full_run(os.path.join(self.tmp, "a"), self.rng)
+        b = full_run(os.path.join(self.tmp, "b"), self.rng)
+        self.assertEqual(compare(a, b, "--require").returncode, 0)
+        # 0.9 -> 1.17: under the 1.2 rule, but 30% above the baseline's ratio
+        write_run(b, density_run(self.rng, cvrun_slope=0.585), suite="density")
+        r = compare(a, b, "--require")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertRegex(r.stdout, r"vs baseline: cvrun/crun +0\.\d+ -> .* REGRESSION")
+
+    def test_density_too_noisy_is_said_and_missing_density_fails(self):
+        a = full_run(os.path.join(self.tmp, "a"), self.rng, density=False)
+        b = full_run(os.path.join(self.tmp, "b"), self.rng)
+        write_run(b, density_run(self.rng, noise=3.0), suite="density")
+        r = compare(a, b, "--require")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("NOT DECIDED: the interval straddles 1.2", r.stdout)
+        c = full_run(os.path.join(self.tmp, "c"), self.rng, density=False)
+        self.assertEqual(compare(a, c).returncode, 0, "without --require, no density is fine")
+        r = compare(a, c, "--require")
+        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
+        self.assertIn("density:cvrun/crun:fit_slope_mib: not measured in NEW", r.stdout)
 
     def test_google_benchmark_suffixes_and_vm_dims(self):
         run = synthetic_run(self.rng, n=30)

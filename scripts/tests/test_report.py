@@ -136,6 +136,58 @@ class Verdicts(unittest.TestCase):
         self.assertEqual(v.outcome, V.DOES_NOT_HOLD, "memory 1.5x < 2x: " + v.numbers)
         self.assertIn("host memory per idle instance", v.numbers)
 
+    # claim 5: containers give higher density (from the fitted slope, not the largest N)
+    def density_sweep(self, name, slopes, fixed=5.0, noise=0.3, ns=(1, 10, 32, 64), reps=2):
+        """density.json with cost_mib = fixed + slope * N + noise for each {entry: slope}."""
+        d = self.run_dir(name)
+        entries = {}
+        for base, slope in slopes.items():
+            f = fixed.get(base, 5.0) if isinstance(fixed, dict) else fixed
+            for n in ns:
+                costs = [f + slope * n + self.rng.gauss(0, noise) for _ in range(reps)]
+                # instances_per_gib as the suite writes it: from this N's cost / N
+                entries[f"{base}/n:{n}"] = [{"n": n, "cost_mib": c, "instances_per_gib": 1024.0 * n / c}
+                                            for c in costs]
+        write_suite(d, "density", entries)
+        return d
+
+    def test_density_holds_from_the_slopes_interval(self):
+        d = self.density_sweep("dens-a", {"cvrun": 0.5, "crun": 0.6, "qemu/kernel:minimal": 90.0})
+        v = self.verdict(REPORT.claim_density, d)
+        self.assertEqual(v.outcome, V.HOLDS, v.numbers)
+        self.assertIn("fitted slope", v.rule)
+        self.assertIn("densest container cvrun 0.5", v.numbers)
+        self.assertRegex(v.numbers, r"instances per GiB \(from the slope\): cvrun 2,0\d\d \[")
+        self.assertAlmostEqual(v.data["vm_slope"][0], 90.0, delta=0.5)
+
+    def test_density_does_not_hold_when_the_vm_is_leaner(self):
+        d = self.density_sweep("dens-b", {"cvrun": 5.0, "qemu/kernel:minimal": 1.0}, noise=0.05)
+        self.assertEqual(self.verdict(REPORT.claim_density, d).outcome, V.DOES_NOT_HOLD)
+
+    def test_density_inconclusive_when_intervals_overlap_or_too_few_points(self):
+        d = self.density_sweep("dens-c", {"cvrun": 1.0, "qemu/kernel:minimal": 1.1}, noise=3.0)
+        v = self.verdict(REPORT.claim_density, d)
+        self.assertEqual(v.outcome, V.INCONCLUSIVE, v.numbers)
+        d = self.density_sweep("dens-d", {"cvrun": 0.5, "qemu/kernel:minimal": 90.0}, ns=(1, 10), reps=1)
+        self.assertEqual(self.verdict(REPORT.claim_density, d).outcome, V.INCONCLUSIVE,
+                         "two points make a line but no interval")
+
+    def test_density_uses_the_slope_not_the_largest_n(self):
+        # A container launcher with a large fixed cost (a daemon, say): at N = 64 its cost / N
+        # (31.7 MiB) is above the VM's (10.1 MiB), but each additional container costs 0.5 MiB
+        # against the VM's 10: the claim is about the marginal cost, the slope.
+        d = self.density_sweep("dens-e", {"cvrun": 0.5, "qemu/kernel:minimal": 10.0},
+                               fixed={"cvrun": 2000.0, "qemu/kernel:minimal": 5.0}, noise=0.1)
+        self.assertEqual(self.verdict(REPORT.claim_density, d).outcome, V.HOLDS)
+        largest_n = REPORT.per_instance_mib_samples(REPORT.Run(d))
+        self.assertGreater(min(largest_n["density/cvrun"]), max(largest_n["density/qemu/kernel:minimal"]))
+
+    def test_density_not_tested_without_a_fit_for_both_kinds(self):
+        d = self.density_sweep("dens-f", {"cvrun": 0.5, "crun": 0.6})
+        v = self.verdict(REPORT.claim_density, d)
+        self.assertEqual(v.outcome, V.NOT_TESTED, v.numbers)
+        self.assertIn("cvrun", v.numbers)
+
     # claim 7: lightweight package
     def inspect(self, name, bundle, kernel, initramfs):
         d = self.run_dir(name)
