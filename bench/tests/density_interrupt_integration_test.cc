@@ -117,7 +117,12 @@ TEST_P(DensityInterrupt, TearsDownEverythingItStarted) {
   std::printf("%s, %s%s: torn down %.1f s after the signal\n", runtime.c_str(),
               strsignal(c.signal), c.whole_group ? " to the process group" : "", seconds);
   auto json = ReadFile(out + "/run/density.json").value_or_empty();
-  EXPECT_NE(json.find("interrupted"), std::string::npos) << "the entry does not say it was interrupted";
+  size_t err = json.find("error_message");
+  EXPECT_NE(json.find("interrupted"), std::string::npos)
+      << "the entry does not say it was interrupted: "
+      << (err == std::string::npos ? "no error_message in density.json (" +
+                                         std::to_string(json.size()) + " bytes)"
+                                   : json.substr(err, 400));
 
   EXPECT_FALSE(PathExists(work));
   EXPECT_EQ(CgroupsOf(pid), std::vector<std::string>{});
