@@ -37,6 +37,7 @@ void AddStartCommand(CLI::App& app, Cli& cli);
 void AddStateCommand(CLI::App& app, Cli& cli);
 void AddKillCommand(CLI::App& app, Cli& cli);
 void AddDeleteCommand(CLI::App& app, Cli& cli);
+void AddExecCommand(CLI::App& app, Cli& cli);
 void AddRunCommand(CLI::App& app, Cli& cli);
 void AddListCommand(CLI::App& app, Cli& cli);
 void AddPsCommand(CLI::App& app, Cli& cli);

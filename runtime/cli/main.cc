@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   cli::AddStateCommand(app, cli);
   cli::AddKillCommand(app, cli);
   cli::AddDeleteCommand(app, cli);
+  cli::AddExecCommand(app, cli);
   cli::AddRunCommand(app, cli);
   cli::AddListCommand(app, cli);
   cli::AddPsCommand(app, cli);

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -76,8 +77,10 @@ int64_t Now() {
 
 ChildReport g_report;  // static storage: no allocation, survives between steps
 
-[[noreturn]] void Fail(const ChildPlan& plan, int32_t step, int err, int32_t index = -1,
-                       int32_t detail = 0) {
+}  // namespace
+
+[[noreturn]] void Fail(const ChildPlan& plan, int32_t step, int err, int32_t index,
+                       int32_t detail) {
   g_report.ok = kReportFailed;
   g_report.step = step;
   g_report.err = err;
@@ -87,6 +90,8 @@ ChildReport g_report;  // static storage: no allocation, survives between steps
   (void)n;
   _exit(1);
 }
+
+namespace {
 
 // "/proc/self/fd/<fd>" into buf.
 const char* FdPath(char* buf, int fd) {
@@ -233,6 +238,8 @@ void MakeDevices(const ChildPlan& plan, int root_fd) {
   ::close(dev);
 }
 
+}  // namespace
+
 void WriteAll(const ChildPlan& plan, const char* path, const char* value, int32_t step, int i) {
   int fd = ::open(path, O_WRONLY | O_CLOEXEC);
   if (fd < 0) Fail(plan, step, errno, i);
@@ -245,6 +252,11 @@ void WriteAll(const ChildPlan& plan, const char* path, const char* value, int32_
 void SetUpConsole(const ChildPlan& plan) {
   int master = ::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0) Fail(plan, kStepConsole, errno);
+  // /dev/ptmx is the container's: whatever it opened must be a pty multiplexer (5:2) before its
+  // fd goes to the host's console socket.
+  struct stat ptmx;
+  if (fstat(master, &ptmx) != 0) Fail(plan, kStepConsole, errno);
+  if (!S_ISCHR(ptmx.st_mode) || ptmx.st_rdev != makedev(5, 2)) Fail(plan, kStepConsole, ENOTTY);
   int unlock = 0;
   if (ioctl(master, TIOCSPTLCK, &unlock) != 0) Fail(plan, kStepConsole, errno);
   int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
@@ -327,6 +339,8 @@ void ApplySeccomp(const ChildPlan& plan) {
   if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, plan.seccomp_flags, plan.seccomp) != 0)
     Fail(plan, kStepSeccomp, errno);
 }
+
+namespace {
 
 // A new network namespace has only lo, and it is down: bring it up, as runc and crun do.
 void LoopbackUp(const ChildPlan& plan) {

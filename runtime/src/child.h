@@ -181,4 +181,19 @@ struct ChildPlan {
 // Never returns: execs the container's process or _exits.
 [[noreturn]] void ChildMain(const ChildPlan& plan);
 
+// Steps of ChildMain that `exec`'s joining process shares (allocation-free; a failure is reported
+// as a ChildReport through plan.sync_fd, then _exit):
+[[noreturn]] void Fail(const ChildPlan& plan, int32_t step, int err, int32_t index = -1,
+                       int32_t detail = 0);
+// Writes value to path (O_WRONLY, existing file).
+void WriteAll(const ChildPlan& plan, const char* path, const char* value, int32_t step, int i);
+// A pty from the container's devpts (/dev/ptmx must be 5:2): the master goes through
+// plan.console_socket_fd, the slave becomes the controlling terminal and stdio of a new session.
+void SetUpConsole(const ChildPlan& plan);
+// Closes every fd above 2 except the preserved ones, plan.sync_fd and plan.fifo_fd.
+void CloseFds(const ChildPlan& plan);
+// Bounding set, groups, gid, uid, then the capability sets and ambient capabilities.
+void SetUserAndCapabilities(const ChildPlan& plan);
+void ApplySeccomp(const ChildPlan& plan);
+
 }  // namespace cvb::runtime

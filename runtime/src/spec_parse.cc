@@ -711,6 +711,16 @@ Result<Resources> ParseResourcesJson(std::string_view json_text) {
   return res;
 }
 
+Result<Process> ParseProcessJson(std::string_view json_text) {
+  json doc = json::parse(json_text.begin(), json_text.end(), nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) return Failure("malformed JSON (expected an object)");
+  Parser p;
+  Process process;
+  ParseProcess(p, doc, process);
+  if (p.failed()) return p.error();
+  return process;
+}
+
 Result<Spec> LoadSpec(const std::string& bundle_dir) {
   std::string path = bundle_dir + "/config.json";
   auto text = ReadFile(path);

@@ -4,6 +4,7 @@
 //           exec fifo; write state and pid file. No process of ours stays behind.
 //   Start   release the init (one byte into the exec fifo).
 //   Run     Create + Start in one process; waits for the exit and cleans up unless detached.
+//   Exec    another process in the container (exec.h).
 //   Kill / Delete / StateJson / List / Ps / Pause / Resume / Update / Events.
 #pragma once
 
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "cvb/common/result.h"
+#include "cvb/runtime/exec.h"
 #include "cvb/runtime/log.h"
 #include "cvb/runtime/spec.h"
 #include "cvb/runtime/state.h"
@@ -63,6 +65,8 @@ class Runtime {
   // every interval_ms, until the container's init exits.
   Result<void> Events(const std::string& id, bool stats_only, int interval_ms,
                       const std::function<void(const std::string&)>& emit);
+  // `cvrun exec` (src/exec.cc): the process's exit code (128 + signal), 0 when detached.
+  Result<int> Exec(const ExecOptions& options);
 
   // Phase timings of the last Create/Run.
   const PhaseTimings& timings() const { return timings_; }

@@ -206,6 +206,9 @@ Result<Spec> ParseSpec(std::string_view json_text);
 // A linux.resources object on its own (`cvrun update --resources`). Errors name the field as
 // "linux.resources.<path>"; members cvrun does not apply (cpu.realtimeRuntime, ...) are refused.
 Result<Resources> ParseResourcesJson(std::string_view json_text);
+// Parses an OCI process object on its own (`cvrun exec --process FILE`); errors name the field
+// as "process.<field>".
+Result<Process> ParseProcessJson(std::string_view json_text);
 // Reads <bundle>/config.json, parses it and checks that the rootfs exists. root.path is made
 // absolute (relative paths are relative to the bundle).
 Result<Spec> LoadSpec(const std::string& bundle_dir);
