@@ -218,8 +218,7 @@ class PodmanE2E : public ::testing::TestWithParam<std::string> {
   pid_t pid_ = -1;
 };
 
-// Every subcommand cvrun has. Steps that need a subcommand cvrun does not have yet are in
-// PodmanE2ECrunOnly below and move here when cvrun gains it.
+// Every step runs with crun and with cvrun; crun's behaviour is what cvrun is held to.
 class PodmanE2EBoth : public PodmanE2E {};
 
 // run -d: the full id on stdout, state running, the init is the command in its own pid
@@ -322,13 +321,9 @@ TEST_P(PodmanE2EBoth, StatsNoStream) {
   EXPECT_NE(lines[1].find(name_), std::string::npos) << table.out;
 }
 
-// Steps that need a subcommand cvrun does not have yet (exec, pause/resume, update): run with
-// crun only until it has; then they move to PodmanE2EBoth.
-class PodmanE2ECrunOnly : public PodmanE2E {};
-
 // exec: the command runs in the container's pid namespace and cgroups, its stdout, stderr and
 // exit status come back apart.
-TEST_P(PodmanE2ECrunOnly, Exec) {
+TEST_P(PodmanE2EBoth, Exec) {
   auto exec = Podman({"exec", id_, "/bin/sh", "-c", "echo out; echo err >&2; exit 3"});
   EXPECT_EQ(exec.status.code, 3) << exec.status.describe() << " " << exec.err;
   EXPECT_EQ(exec.out, "out\n");
@@ -346,7 +341,7 @@ TEST_P(PodmanE2ECrunOnly, Exec) {
 
 // exec -t: podman hands the runtime conmon's --console-socket; the command gets a pty (its
 // output comes back with the terminal's \r\n) and its exit status.
-TEST_P(PodmanE2ECrunOnly, ExecTty) {
+TEST_P(PodmanE2EBoth, ExecTty) {
   auto exec = Podman({"exec", "-t", id_, "/bin/sh", "-c", "tty; echo hi; exit 3"});
   EXPECT_EQ(exec.status.code, 3) << exec.status.describe() << " " << exec.err;
   EXPECT_EQ(exec.out.rfind("/dev/pts/", 0), 0u) << exec.out;
@@ -355,7 +350,7 @@ TEST_P(PodmanE2ECrunOnly, ExecTty) {
 
 // pause / unpause: the freezer holds every process (the counter stops, the cgroup says FROZEN),
 // podman says paused; unpause lets it run again.
-TEST_P(PodmanE2ECrunOnly, PauseUnpause) {
+TEST_P(PodmanE2EBoth, PauseUnpause) {
   auto pause = Podman({"pause", id_});
   ASSERT_TRUE(pause.status.ok()) << pause.err;
   EXPECT_EQ(pause.out, id_ + "\n");
@@ -381,7 +376,7 @@ TEST_P(PodmanE2ECrunOnly, PauseUnpause) {
 }
 
 // update --memory: the new limit is in force in the container's memory cgroup, live.
-TEST_P(PodmanE2ECrunOnly, UpdateMemory) {
+TEST_P(PodmanE2EBoth, UpdateMemory) {
   auto update = Podman({"update", "--memory", "100m", id_});
   ASSERT_TRUE(update.status.ok()) << update.err;
   EXPECT_EQ(update.out, id_ + "\n");
@@ -398,7 +393,6 @@ TEST_P(PodmanE2ECrunOnly, UpdateMemory) {
 std::string ParamName(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
 
 INSTANTIATE_TEST_SUITE_P(Runtimes, PodmanE2EBoth, ::testing::Values("crun", "cvrun"), ParamName);
-INSTANTIATE_TEST_SUITE_P(Runtimes, PodmanE2ECrunOnly, ::testing::Values("crun"), ParamName);
 
 }  // namespace
 }  // namespace cvb::runtime::testenv
