@@ -333,7 +333,42 @@ std::vector<IdMapping> ParseMappings(Parser& p, const json& o, const char* key) 
   return out;
 }
 
+// The linux.resources members ParseResources reads. Any other member is refused, by create and by
+// update alike, so that nothing a config asks for is dropped silently (e.g. cpu.realtimeRuntime,
+// rdma, memory.useHierarchy). Returns the first unknown member's path.
+std::optional<std::string> UnknownResourceField(const json& doc) {
+  static const std::map<std::string, std::vector<std::string>> kKnown = {
+      {"memory", {"limit", "reservation", "swap", "swappiness", "kernelTCP", "disableOOMKiller",
+                  "kernel"}},
+      {"cpu", {"shares", "quota", "period", "cpus", "mems"}},
+      {"pids", {"limit"}},
+      {"devices", {}},
+      {"blockIO",
+       {"weight", "leafWeight", "weightDevice", "throttleReadBpsDevice", "throttleWriteBpsDevice",
+        "throttleReadIOPSDevice", "throttleWriteIOPSDevice"}},
+      {"hugepageLimits", {}},
+      {"network", {"classID", "priorities"}},
+      {"rdma", {}},  // refused by ParseResources with its own reason
+      {"unified", {}}};
+  for (auto it = doc.begin(); it != doc.end(); ++it) {
+    if (it.value().is_null()) continue;
+    auto known = kKnown.find(it.key());
+    if (known == kKnown.end()) return "linux.resources." + it.key();
+    if (!it.value().is_object() || known->second.empty()) continue;
+    for (auto f = it.value().begin(); f != it.value().end(); ++f) {
+      if (f.value().is_null()) continue;
+      if (std::find(known->second.begin(), known->second.end(), f.key()) == known->second.end())
+        return "linux.resources." + it.key() + "." + f.key();
+    }
+  }
+  return std::nullopt;
+}
+
 void ParseResources(Parser& p, const json& o, Resources& res) {
+  if (auto unknown = UnknownResourceField(o)) {
+    p.Fail(*unknown, "cvrun cannot apply this field");
+    return;
+  }
   const std::string base = "linux.resources";
   if (const json* m = p.Object(o, "memory", base)) {
     const std::string mb = base + ".memory";
@@ -665,45 +700,10 @@ Result<Spec> ParseSpec(std::string_view json_text) {
   return spec;
 }
 
-namespace {
-
-// The linux.resources members ParseResources reads; `update` refuses any other, so that nothing
-// it was asked for is dropped silently.
-Result<void> OnlyKnownResourceFields(const json& doc) {
-  static const std::map<std::string, std::vector<std::string>> kKnown = {
-      {"memory", {"limit", "reservation", "swap", "swappiness", "kernelTCP", "disableOOMKiller"}},
-      {"cpu", {"shares", "quota", "period", "cpus", "mems"}},
-      {"pids", {"limit"}},
-      {"devices", {}},
-      {"blockIO",
-       {"weight", "leafWeight", "weightDevice", "throttleReadBpsDevice", "throttleWriteBpsDevice",
-        "throttleReadIOPSDevice", "throttleWriteIOPSDevice"}},
-      {"hugepageLimits", {}},
-      {"network", {"classID", "priorities"}},
-      {"unified", {}}};
-  for (auto it = doc.begin(); it != doc.end(); ++it) {
-    if (it.value().is_null()) continue;
-    auto known = kKnown.find(it.key());
-    if (known == kKnown.end())
-      return Failure("linux.resources." + it.key() + ": cvrun cannot apply this field");
-    if (!it.value().is_object() || known->second.empty()) continue;
-    for (auto f = it.value().begin(); f != it.value().end(); ++f) {
-      if (f.value().is_null()) continue;
-      if (std::find(known->second.begin(), known->second.end(), f.key()) == known->second.end())
-        return Failure("linux.resources." + it.key() + "." + f.key() +
-                       ": cvrun cannot apply this field");
-    }
-  }
-  return Ok();
-}
-
-}  // namespace
-
 Result<Resources> ParseResourcesJson(std::string_view json_text) {
   json doc = json::parse(json_text.begin(), json_text.end(), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return Failure("linux.resources: malformed JSON");
   if (!doc.is_object()) return Failure("linux.resources: expected a JSON object");
-  CVB_TRY(OnlyKnownResourceFields(doc));
   Parser p;
   Resources res;
   ParseResources(p, doc, res);

@@ -87,7 +87,7 @@ TEST(CgroupUpdate, RefusesWhatItCannotApplyNamingTheFieldAndWritesNothing) {
        "linux.resources.cpu.realtimeRuntime: cvrun cannot apply this field"},
       {R"({"memory":{"checkBeforeUpdate":true}})",
        "linux.resources.memory.checkBeforeUpdate: cvrun cannot apply this field"},
-      {R"({"rdma":{}})", "linux.resources.rdma: cvrun cannot apply this field"},
+      {R"({"rdma":{}})", "linux.resources.rdma: not supported by cvrun"},
       {R"({"unified":{"memory.high":"1"}})", "linux.resources.unified: needs cgroup v2"},
       {R"({"memory":{"limit":"lots"}})", "linux.resources.memory.limit: expected an integer"},
   };
