@@ -265,6 +265,12 @@ void ParseProcess(Parser& p, const json& o, Process& proc) {
     }
   }
   proc.no_new_privileges = p.Bool(o, "noNewPrivileges", base).value_or(false);
+  // Labels cvrun cannot apply are refused rather than running the process unconfined; an empty
+  // one asks for nothing.
+  if (!p.Str(o, "apparmorProfile", base).value_or("").empty())
+    p.Fail(Join(base, "apparmorProfile"), "AppArmor profiles are not supported by cvrun");
+  if (!p.Str(o, "selinuxLabel", base).value_or("").empty())
+    p.Fail(Join(base, "selinuxLabel"), "SELinux labels are not supported by cvrun");
   if (auto adj = p.Int(o, "oomScoreAdj", base)) {
     if (*adj < -1000 || *adj > 1000) p.Fail("process.oomScoreAdj", "must be in [-1000, 1000]");
     proc.oom_score_adj = static_cast<int>(*adj);
@@ -592,8 +598,10 @@ void ParseLinux(Parser& p, const json& o, Linux& lx) {
     lx.seccomp.emplace();
     ParseSeccomp(p, *s, *lx.seccomp);
   }
-  for (const char* key : {"intelRdt", "timeOffsets"})
+  for (const char* key : {"intelRdt", "timeOffsets", "personality"})
     if (p.Member(o, key)) p.Fail(Join(base, key), "not supported by cvrun");
+  if (!p.Str(o, "mountLabel", base).value_or("").empty())
+    p.Fail(Join(base, "mountLabel"), "SELinux labels are not supported by cvrun");
   lx.rootfs_propagation = p.Str(o, "rootfsPropagation", base).value_or("");
   if (!lx.rootfs_propagation.empty()) {
     static const char* const kProps[] = {"private", "rprivate", "slave", "rslave",
