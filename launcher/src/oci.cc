@@ -83,9 +83,10 @@ Result<void> RunRuntime(const std::vector<std::string>& argv, const std::string&
 class OciInstance : public Instance {
  public:
   OciInstance(std::vector<std::string> rt, std::string id, std::string run_dir, bool phase_log,
-              std::string host_view)
+              std::string host_view, bool helper_processes)
       : rt_(std::move(rt)), id_(std::move(id)), run_dir_(std::move(run_dir)),
-        phase_log_(phase_log), host_view_(std::move(host_view)) {}
+        phase_log_(phase_log), host_view_(std::move(host_view)),
+        helper_processes_(helper_processes) {}
   ~OciInstance() override { (void)Teardown(); }
 
   // Create + start. Marks "create" and "start".
@@ -197,6 +198,7 @@ class OciInstance : public Instance {
   std::vector<pid_t> HostPids() override {
     if (exited_ || pid_ <= 0) return {};
     std::vector<pid_t> pids = ProcessTree(pid_);
+    if (!helper_processes_) return pids;
     // Runtimes with helper processes (runsc's gofer) name the container in their command line.
     for (pid_t p : ProcessesNaming(id_))
       if (std::find(pids.begin(), pids.end(), p) == pids.end())
@@ -297,6 +299,7 @@ class OciInstance : public Instance {
   std::string run_dir_;
   bool phase_log_;
   std::string host_view_;
+  bool helper_processes_ = false;
   WorkloadChannel channel_;
   pid_t pid_ = -1;
   bool created_ = false;
@@ -380,8 +383,8 @@ class OciLauncher : public Launcher {
 
     std::vector<std::string> rt{binary_, "--root", state_root_};
     rt.insert(rt.end(), spec_.global_args.begin(), spec_.global_args.end());
-    auto inst = std::make_unique<OciInstance>(rt, id, run_dir, spec_.phase_log,
-                                              spec_.host_view);
+    auto inst = std::make_unique<OciInstance>(rt, id, run_dir, spec_.phase_log, spec_.host_view,
+                                              spec_.helper_processes);
     inst->Adopt(std::move(resources));
     inst->timeline().Mark("launch");
     auto launched = inst->Launch(bundle, std::move(read_end), std::move(write_end));
@@ -496,7 +499,8 @@ std::vector<OciRuntimeSpec> BuiltinOciRuntimes() {
        "(ptrace platform here)",
        false,
        "runsc's sandbox process as the host sees it (not the workload, which runs on gVisor's "
-       "kernel: see self.*)"},
+       "kernel: see self.*)",
+       /*helper_processes=*/true},
   };
 }
 
