@@ -26,21 +26,6 @@ namespace {
 
 using nlohmann::json;
 
-#define REQUIRE_ROOT()                                                         \
-  do {                                                                         \
-    if (!IsRoot()) GTEST_SKIP() << "needs root (namespaces, mounts, cgroups)"; \
-  } while (0)
-
-#define EXPECT_NO_LEAKS()                                     \
-  do {                                                        \
-    auto leaks_ = Leaks();                                    \
-    EXPECT_TRUE(leaks_.empty()) << "left behind:\n" << [&] {  \
-      std::string s;                                          \
-      for (const auto& l : leaks_) s += "  " + l + "\n";      \
-      return s;                                               \
-    }();                                                      \
-  } while (0)
-
 std::string Id(const std::string& name) { return "cvrun-it-exec-" + name; }
 
 std::multimap<std::string, std::string> ParseReport(const std::string& out) {

@@ -39,3 +39,21 @@ std::vector<std::string> Leaks();
 const char* kMarker();
 
 }  // namespace cvb::runtime::testenv
+
+// Skips a test that needs root, saying why.
+#define REQUIRE_ROOT()                                                         \
+  do {                                                                         \
+    if (!::cvb::runtime::testenv::IsRoot())                                    \
+      GTEST_SKIP() << "needs root (namespaces, mounts, cgroups)";              \
+  } while (0)
+
+// Fails the test with a list of what the suite left on the host (mounts, cgroups, state, processes).
+#define EXPECT_NO_LEAKS()                                                      \
+  do {                                                                         \
+    auto leaks_ = ::cvb::runtime::testenv::Leaks();                            \
+    EXPECT_TRUE(leaks_.empty()) << "left behind:\n" << [&] {                   \
+      std::string s;                                                           \
+      for (const auto& l : leaks_) s += "  " + l + "\n";                       \
+      return s;                                                                \
+    }();                                                                       \
+  } while (0)
