@@ -37,6 +37,20 @@ int LargestN::For(const LauncherSlot& slot) const {
   return std::numeric_limits<int>::max();
 }
 
+std::vector<int> CountsUpTo(const std::vector<int>& counts, int largest) {
+  std::vector<int> out;
+  bool beyond = false;
+  for (int n : counts) {
+    if (n <= largest)
+      out.push_back(n);
+    else
+      beyond = true;
+  }
+  if (beyond && std::find(out.begin(), out.end(), largest) == out.end()) out.push_back(largest);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 void SweepState::Progress(const std::string& what) {
   int64_t now = MonotonicNs();
   if (done_runs == 0 || suite_start_ns == 0) suite_start_ns = now;

@@ -84,6 +84,11 @@ class LargestN {
   std::map<std::string, int> max_n_;
 };
 
+// The N of a launcher: the sweep's N up to its largest N, and the largest N itself when the sweep
+// goes beyond it (N = 1, 10, 100 with a largest N of 64 measures 1, 10, 64): a capped launcher is
+// still measured at the scale it is capped at.
+std::vector<int> CountsUpTo(const std::vector<int>& counts, int largest);
+
 // All suites by name.
 std::map<std::string, std::function<std::unique_ptr<Suite>()>> SuiteFactories();
 

@@ -170,5 +170,15 @@ TEST(LargestN, TheSlotWinsOverItsLauncherAndUnnamedHaveNoLimit) {
   EXPECT_EQ(slot_first.For(slot("checkfails/kernel:minimal")), 4);
 }
 
+TEST(CountsUpTo, ALauncherCappedBelowTheSweepIsMeasuredAtItsCap) {
+  std::vector<int> sweep_n{1, 10, 100, 1000};
+  EXPECT_EQ(CountsUpTo(sweep_n, std::numeric_limits<int>::max()), sweep_n);
+  EXPECT_EQ(CountsUpTo(sweep_n, 64), (std::vector<int>{1, 10, 64}));
+  EXPECT_EQ(CountsUpTo(sweep_n, 100), (std::vector<int>{1, 10, 100}));
+  EXPECT_EQ(CountsUpTo(sweep_n, 1000), sweep_n);
+  EXPECT_EQ(CountsUpTo({16, 100}, 16), (std::vector<int>{16}));
+  EXPECT_EQ(CountsUpTo({16, 100}, 4), (std::vector<int>{4}));
+}
+
 }  // namespace
 }  // namespace cvb::bench
