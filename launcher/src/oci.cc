@@ -24,34 +24,12 @@
 #include "cvb/launcher/workload_channel.h"
 #include "instance_resources.h"
 #include "process_instance.h"
+#include "reaping_command.h"
 
 namespace cvb::launcher {
 namespace {
 
 constexpr auto kRuntimeCommandTimeout = std::chrono::seconds(60);
-
-// A runtime command (create, start, kill, delete) run to completion; its stdout goes to
-// stdout_fd when given (create: the container inherits it), stderr is captured for messages.
-// Waits for a runtime command while reaping the orphans re-parented to us: runtimes' helpers
-// (runsc's sandbox and gofer) exit while `delete` or `kill` runs, and runsc waits for them to
-// vanish, which zombies never do.
-Result<ExitStatus> WaitReapingOrphans(Child& child, int64_t deadline_ns) {
-  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, child.pid(), 0)));
-  for (;;) {
-    if (auto s = child.TryWait()) return *s;
-    ReapOrphans();
-    if (auto s = child.TryWait()) return *s;
-    if (MonotonicNs() >= deadline_ns) {
-      std::string pid = std::to_string(child.pid());
-      child.Kill();
-      (void)child.Wait();
-      return Error{ETIMEDOUT, "runtime command " + pid + " did not exit in time"};
-    }
-    // Woken the moment the command exits; orphans are reaped within 2 ms.
-    pollfd p{pidfd.get(), POLLIN, 0};
-    ::poll(&p, pidfd ? 1 : 0, 2);
-  }
-}
 
 // A runtime command (create, start, kill, delete) run to completion. The container inherits
 // create's stdio: stdout is the ready pipe, and stderr goes to a file (a pipe would stay open as
@@ -68,11 +46,8 @@ Result<void> RunRuntime(const std::vector<std::string>& argv, const std::string&
   UniqueFd err_fd(::open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (!err_fd) return ErrnoError("open " + stderr_file);
   opts.stderr_fd = err_fd.get();
-  CVB_ASSIGN_OR_RETURN(Child child, Spawn(argv, opts));
-  err_fd.reset();
-  auto status = WaitReapingOrphans(child, MonotonicNs() + kRuntimeCommandTimeout.count() *
-                                                              1'000'000'000);
-  if (!status) return status.error().wrap(JoinArgv(argv));
+  auto status = RunReapingOrphans(argv, opts, kRuntimeCommandTimeout);
+  if (!status) return status.error();
   if (!status->ok()) {
     std::string err = ReadFile(stderr_file).value_or_empty();
     return Failure(JoinArgv(argv) + ": " + status->describe() + ": " + Trim(err));

@@ -18,6 +18,7 @@
 #include "cvb/launcher/workload_channel.h"
 #include "instance_resources.h"
 #include "process_instance.h"
+#include "reaping_command.h"
 
 namespace cvb::launcher {
 
@@ -49,22 +50,8 @@ Result<PodmanOutput> RunPodman(const std::vector<std::string>& argv,
   if (!err_fd) return ErrnoError("open " + io_base + ".err");
   so.stdout_fd = stdout_fd;
   so.stderr_fd = err_fd.get();
-  CVB_ASSIGN_OR_RETURN(Child child, Spawn(argv, so));
-  int64_t deadline = MonotonicNs() + kPodmanTimeout.count() * 1'000'000'000;
   PodmanOutput result;
-  for (;;) {
-    if (auto s = child.TryWait()) {
-      result.status = *s;
-      break;
-    }
-    ReapOrphans();
-    if (MonotonicNs() >= deadline) {
-      child.Kill();
-      (void)child.Wait();
-      return Error{ETIMEDOUT, JoinArgv(argv) + ": did not exit in time"};
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
+  CVB_ASSIGN_OR_RETURN(result.status, RunReapingOrphans(argv, so, kPodmanTimeout));
   if (out_fd) result.out = ReadFile(io_base + ".out").value_or_empty();
   result.err = Trim(ReadFile(io_base + ".err").value_or_empty());
   ::unlink((io_base + ".out").c_str());
