@@ -94,10 +94,10 @@ int RepetitionsFor(const LauncherSlot& slot, int repetitions, const SuiteOptions
     if (eq != std::string::npos) caps[Trim(item.substr(0, eq))] = std::atoi(item.c_str() + eq + 1);
   }
   int cap = repetitions;
-  if (auto c = caps.find(slot.display_name); c != caps.end())
-    cap = c->second;
-  else if (auto c = caps.find(slot.launcher->Name()); c != caps.end())
-    cap = c->second;
+  if (auto by_slot = caps.find(slot.display_name); by_slot != caps.end())
+    cap = by_slot->second;
+  else if (auto by_launcher = caps.find(slot.launcher->Name()); by_launcher != caps.end())
+    cap = by_launcher->second;
   return std::max(1, std::min(repetitions, cap));
 }
 

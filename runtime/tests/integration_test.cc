@@ -654,7 +654,9 @@ TEST(Limits, DisableOomKillerAndKernelTcpReachTheMemoryCgroup) {
   auto text = ReadFile(seen);
   ASSERT_TRUE(text.ok());
   EXPECT_EQ(Split(*text, '\n')[0], "oom_kill_disable 1");
-  if (tcp) EXPECT_EQ(Split(*text, '\n')[1], std::to_string(8 << 20));
+  if (tcp) {
+    EXPECT_EQ(Split(*text, '\n')[1], std::to_string(8 << 20));
+  }
   EXPECT_NO_LEAKS();
 }
 
