@@ -47,7 +47,8 @@ Result<std::unique_ptr<ScopedKsm>> ScopedKsm::Apply(const KsmSysfs& sysfs,
                                                     const KsmRequest& request) {
   if (!sysfs.Available())
     return Failure(sysfs.dir() + "/run: absent: this kernel has no KSM (CONFIG_KSM)");
-  std::unique_ptr<ScopedKsm> scoped(new ScopedKsm(sysfs));
+  CVB_ASSIGN_OR_RETURN(HostLock lock, HostLock::TryAcquire(sysfs.lock_path(), "ksm"));
+  std::unique_ptr<ScopedKsm> scoped(new ScopedKsm(sysfs, std::move(lock)));
   // On failure part-way, the destructor of `scoped` restores what was already changed.
   if (request.on) {
     if (request.pages_to_scan <= 0 || request.sleep_millisecs < 0)

@@ -15,10 +15,13 @@
 #include <vector>
 
 #include "cvb/common/result.h"
+#include "host_lock.h"
 
 namespace cvb::bench {
 
 inline constexpr const char* kKsmSysfsDir = "/sys/kernel/mm/ksm";
+// Held by the run whose ScopedKsm has changed the host's KSM settings (host_lock.h).
+inline constexpr const char* kKsmLockPath = "/run/cvbench-ksm.lock";
 
 // What KSM has merged (sysfs counters, in pages).
 struct KsmCounters {
@@ -30,8 +33,11 @@ struct KsmCounters {
 
 class KsmSysfs {
  public:
-  explicit KsmSysfs(std::string dir = kKsmSysfsDir) : dir_(std::move(dir)) {}
+  explicit KsmSysfs(std::string dir = kKsmSysfsDir, std::string lock_path = kKsmLockPath)
+      : dir_(std::move(dir)), lock_path_(std::move(lock_path)) {}
   const std::string& dir() const { return dir_; }
+  // The lock a ScopedKsm holds while the settings are changed (tests use their own).
+  const std::string& lock_path() const { return lock_path_; }
   // The kernel has KSM (CONFIG_KSM): dir/run exists.
   bool Available() const;
   Result<std::string> Read(const std::string& key) const;  // trimmed
@@ -40,6 +46,7 @@ class KsmSysfs {
 
  private:
   std::string dir_;
+  std::string lock_path_;
 };
 
 // The settings a measurement asks for. pages_to_scan and sleep_millisecs only when on: the
@@ -54,6 +61,9 @@ struct KsmRequest {
 // (the tuning is set before run=1, and run is restored first, so ksmd never runs at the
 // benchmark's rate outside it). merge_across_nodes is left alone: it can only change while nothing
 // is merged, and it matters on NUMA hosts only. Restore() reports what could not be restored.
+// Holds the host's KSM lock (sysfs.lock_path()) from before the first value is read until after
+// the last is restored: a second scope, in this run or another, is refused naming the lock and
+// its holder's pid rather than changing KSM under the first and restoring the first's values.
 class ScopedKsm {
  public:
   static Result<std::unique_ptr<ScopedKsm>> Apply(const KsmSysfs& sysfs, const KsmRequest& request);
@@ -65,9 +75,10 @@ class ScopedKsm {
   const std::map<std::string, std::string>& saved() const { return saved_; }
 
  private:
-  explicit ScopedKsm(const KsmSysfs& sysfs) : sysfs_(sysfs) {}
+  ScopedKsm(const KsmSysfs& sysfs, HostLock lock) : sysfs_(sysfs), lock_(std::move(lock)) {}
   Result<void> Set(const std::string& key, const std::string& value);
   KsmSysfs sysfs_;
+  HostLock lock_;  // released after the destructor's Restore (members go after its body)
   std::map<std::string, std::string> saved_;
   std::vector<std::string> order_;  // keys in the order they were changed
 };

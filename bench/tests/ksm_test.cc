@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "cvb/common/file.h"
 
@@ -34,7 +35,7 @@ class FakeKsm : public ::testing::Test {
 };
 
 TEST_F(FakeKsm, OnSetsTheRateAndRunAndRestoresTheHostsValues) {
-  KsmSysfs sysfs(dir_);
+  KsmSysfs sysfs(dir_, dir_ + "/cvbench-ksm.lock");
   {
     auto scoped = ScopedKsm::Apply(sysfs, KsmRequest{true, 4000, 10});
     ASSERT_TRUE(scoped.ok()) << scoped.error().message();
@@ -51,7 +52,7 @@ TEST_F(FakeKsm, OnSetsTheRateAndRunAndRestoresTheHostsValues) {
 
 TEST_F(FakeKsm, OffOnAHostThatRunsKsmStopsItAndStartsItAgain) {
   Put("run", "1");
-  KsmSysfs sysfs(dir_);
+  KsmSysfs sysfs(dir_, dir_ + "/cvbench-ksm.lock");
   {
     auto scoped = ScopedKsm::Apply(sysfs, KsmRequest{false});
     ASSERT_TRUE(scoped.ok());
@@ -62,7 +63,7 @@ TEST_F(FakeKsm, OffOnAHostThatRunsKsmStopsItAndStartsItAgain) {
 }
 
 TEST_F(FakeKsm, ValuesAlreadyAsAskedAreNotRecordedAsChanged) {
-  KsmSysfs sysfs(dir_);
+  KsmSysfs sysfs(dir_, dir_ + "/cvbench-ksm.lock");
   auto scoped = ScopedKsm::Apply(sysfs, KsmRequest{false});
   ASSERT_TRUE(scoped.ok());
   EXPECT_TRUE((*scoped)->saved().empty());
@@ -73,12 +74,48 @@ TEST_F(FakeKsm, AFailedSetRestoresWhatWasAlreadyChanged) {
   // before it, are given back.
   ASSERT_EQ(::unlink((dir_ + "/run").c_str()), 0);
   ASSERT_TRUE(MakeDirs(dir_ + "/run").ok());
-  KsmSysfs sysfs(dir_);
+  KsmSysfs sysfs(dir_, dir_ + "/cvbench-ksm.lock");
   auto scoped = ScopedKsm::Apply(sysfs, KsmRequest{true, 4000, 10});
   ASSERT_FALSE(scoped.ok());
   EXPECT_NE(scoped.error().message().find("run"), std::string::npos) << scoped.error().message();
   EXPECT_EQ(Get("pages_to_scan"), "100");
   EXPECT_EQ(Get("sleep_millisecs"), "20");
+}
+
+TEST_F(FakeKsm, ASecondScopeWhileOneHoldsKsmIsRefusedNamingTheLockAndItsHolder) {
+  // Two scopes at once stand for two runs at once (a flock conflicts between open files, in one
+  // process as in two): the second must neither change KSM nor restore the first's values.
+  std::string lock = dir_ + "/cvbench-ksm.lock";
+  KsmSysfs sysfs(dir_, lock);
+  {
+    auto first = ScopedKsm::Apply(sysfs, KsmRequest{true, 4000, 10});
+    ASSERT_TRUE(first.ok()) << first.error().message();
+    EXPECT_EQ(Trim(ReadFile(lock).value_or_empty()), std::to_string(::getpid()));
+    auto second = ScopedKsm::Apply(sysfs, KsmRequest{false});
+    ASSERT_FALSE(second.ok()) << "a second scope changed KSM while the first held it";
+    const std::string msg = second.error().message();
+    EXPECT_NE(msg.find(lock), std::string::npos) << msg;
+    EXPECT_NE(msg.find("pid " + std::to_string(::getpid())), std::string::npos) << msg;
+    EXPECT_EQ(Get("run"), "1");  // still the first scope's setting
+    EXPECT_EQ(Get("pages_to_scan"), "4000");
+  }
+  // The first restored the host's values and released the lock: a later scope may start.
+  EXPECT_EQ(Get("run"), "0");
+  EXPECT_EQ(Get("pages_to_scan"), "100");
+  auto later = ScopedKsm::Apply(sysfs, KsmRequest{true});
+  ASSERT_TRUE(later.ok()) << later.error().message();
+  EXPECT_EQ(Get("run"), "1");
+}
+
+TEST_F(FakeKsm, ALockPathThatIsASymlinkIsNotFollowed) {
+  std::string target = dir_ + "/elsewhere";
+  ASSERT_EQ(::symlink(target.c_str(), (dir_ + "/cvbench-ksm.lock").c_str()), 0);
+  KsmSysfs sysfs(dir_, dir_ + "/cvbench-ksm.lock");
+  auto scoped = ScopedKsm::Apply(sysfs, KsmRequest{true});
+  ASSERT_FALSE(scoped.ok());
+  EXPECT_NE(scoped.error().message().find("cvbench-ksm.lock"), std::string::npos);
+  EXPECT_FALSE(PathExists(target));
+  EXPECT_EQ(Get("run"), "0");
 }
 
 TEST(Ksm, AKernelWithoutKsmIsRefusedNamingTheFile) {
@@ -92,7 +129,7 @@ TEST(Ksm, AKernelWithoutKsmIsRefusedNamingTheFile) {
 
 TEST_F(FakeKsm, CountersAreReadAndGarbageIsAnErrorNamingTheFile) {
   Put("pages_sharing", "1234");
-  KsmSysfs sysfs(dir_);
+  KsmSysfs sysfs(dir_, dir_ + "/cvbench-ksm.lock");
   auto c = sysfs.Counters();
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->pages_sharing, 1234u);
@@ -104,7 +141,7 @@ TEST_F(FakeKsm, CountersAreReadAndGarbageIsAnErrorNamingTheFile) {
 }
 
 TEST_F(FakeKsm, SettledAfterTwoFullScansThatNoLongerMoveSharing) {
-  KsmSysfs sysfs(dir_);
+  KsmSysfs sysfs(dir_, dir_ + "/cvbench-ksm.lock");
   // Each poll is one full scan; sharing grows 0 -> 5000 -> 9000 -> 9100 -> 9150 and stays.
   std::vector<uint64_t> sharing{5000, 9000, 9100, 9150, 9150, 9150};
   size_t step = 0;
@@ -122,7 +159,7 @@ TEST_F(FakeKsm, SettledAfterTwoFullScansThatNoLongerMoveSharing) {
 }
 
 TEST_F(FakeKsm, NoFullScanWithinTheBoundIsNotSettled) {
-  KsmSysfs sysfs(dir_);
+  KsmSysfs sysfs(dir_, dir_ + "/cvbench-ksm.lock");
   // ksmd never finishes a scan (sharing keeps growing within one scan): the bound stops it.
   uint64_t v = 0;
   auto fake_sleep = [&](int) { Put("pages_sharing", std::to_string(v += 1000)); };
@@ -133,7 +170,7 @@ TEST_F(FakeKsm, NoFullScanWithinTheBoundIsNotSettled) {
 }
 
 TEST_F(FakeKsm, SharingThatKeepsMovingAcrossScansIsNotSettled) {
-  KsmSysfs sysfs(dir_);
+  KsmSysfs sysfs(dir_, dir_ + "/cvbench-ksm.lock");
   uint64_t scans = 7, v = 0;
   auto fake_sleep = [&](int) {
     Put("full_scans", std::to_string(++scans));
