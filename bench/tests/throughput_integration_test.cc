@@ -105,7 +105,9 @@ TEST_P(ThroughputIntegrationTest, EveryModeYieldsItsFigures) {
       ASSERT_TRUE(f->count(k)) << mode << " " << k;
       EXPECT_GT(f->at(k), 0) << mode << " " << k;
     }
-    if (mode == "disk") EXPECT_TRUE(f->count("direct"));
+    if (mode == "disk") {
+      EXPECT_TRUE(f->count("direct"));
+    }
     std::printf("%s %s:", name_.c_str(), mode.c_str());
     for (const auto& [k, v] : *f) std::printf(" %s=%.4g", k.c_str(), v);
     std::printf("\n");

@@ -70,18 +70,23 @@ class LauncherIntegrationTest : public ::testing::TestWithParam<std::string> {
     // mode makes directories): the private tmpfs on it must have caught them.
     auto hidden = cvb::Run({"unshare", "-m", "sh", "-c",
                             "umount /sys/fs/cgroup/unified && ls /sys/fs/cgroup/unified"});
-    if (hidden && hidden->status.ok())
+    if (hidden && hidden->status.ok()) {
       EXPECT_EQ(hidden->out.find("cvb-" + name_ + "-" + std::to_string(::getpid()) + "-"),
                 std::string::npos)
           << "left in the host's /sys/fs/cgroup/unified";
+    }
     if (!work_.empty()) {
       // Nothing of any container remains: no cgroup, no state, no process naming it.
       auto left = CgroupsNamed("cvb-" + name_ + "-" + std::to_string(::getpid()));
       EXPECT_TRUE(left.empty()) << "left behind: " << JoinArgv(left);
       auto state = cvb::Run({"find", work_ + "/state", "-mindepth", "2"});
-      if (state) EXPECT_EQ(state->out, "") << "state left behind";
+      if (state) {
+        EXPECT_EQ(state->out, "") << "state left behind";
+      }
       auto run = cvb::Run({"find", work_ + "/run", "-mindepth", "1"});
-      if (run) EXPECT_EQ(run->out, "") << "bundles left behind";
+      if (run) {
+        EXPECT_EQ(run->out, "") << "bundles left behind";
+      }
       ASSERT_TRUE(RemoveTree(work_));
     }
   }
@@ -172,7 +177,7 @@ TEST_P(LauncherIntegrationTest, UnknownModeFailsBeforeReadyWithOutput) {
 
 INSTANTIATE_TEST_SUITE_P(Launchers, LauncherIntegrationTest,
                          ::testing::Values("native", "crun", "runc", "runsc"),
-                         [](const auto& info) { return info.param; });
+                         [](const auto& param_info) { return param_info.param; });
 
 // The fingerprint of real instances: what the host reads of the workload's process and what
 // the workload reports of itself, for the baseline and for containers.
@@ -215,7 +220,7 @@ TEST_P(FingerprintIntegrationTest, ShowsWhatTheInstanceGot) {
 
 INSTANTIATE_TEST_SUITE_P(Launchers, FingerprintIntegrationTest,
                          ::testing::Values("native", "cvrun", "crun", "runc", "runsc"),
-                         [](const auto& info) { return info.param; });
+                         [](const auto& param_info) { return param_info.param; });
 
 }  // namespace
 }  // namespace cvb::launcher

@@ -224,7 +224,9 @@ TEST_P(VmTest, IdleInstanceHasMemoryAndStops) {
     // own under sched autogroup): README "like for like on a shared host". libvirt's session is
     // led by the process it daemonised QEMU from, the qemu launcher's by QEMU.
     EXPECT_NE(::getsid(pids[0]), ::getsid(0));
-    if (GetParam() == "qemu") EXPECT_EQ(::getsid(pids[0]), pids[0]);
+    if (GetParam() == "qemu") {
+      EXPECT_EQ(::getsid(pids[0]), pids[0]);
+    }
     auto mem = vm->QemuMemoryNow();
     ASSERT_TRUE(mem.ok()) << mem.error().message();
     EXPECT_EQ(mem->guest_ram_bytes, 128ull << 20);
