@@ -204,6 +204,11 @@ bool WaitForExit(pid_t pid, uint64_t start_time, int timeout_ms) {
 
 }  // namespace
 
+Result<Spec> CreatedSpec(const StateStore& store, const State& state) {
+  CVB_ASSIGN_OR_RETURN(std::string text, store.LoadConfig(state.id));
+  return ParseBundleSpec(text, store.ConfigPath(state.id), state.bundle);
+}
+
 Runtime::Runtime(RuntimeOptions options) : options_(std::move(options)), store_(options_.root) {
   if (options_.start_ns == 0) options_.start_ns = MonotonicNs();
 }
@@ -213,7 +218,8 @@ Result<pid_t> Runtime::CreateContainer(const CreateOptions& opts, bool run_mode,
   timings_ = PhaseTimings{run_mode ? "run" : "create", opts.id, 0, {}};
   CVB_TRY(ValidateId(opts.id));
   std::string bundle = AbsolutePath(opts.bundle);
-  CVB_ASSIGN_OR_RETURN(Spec spec, LoadSpec(bundle));
+  std::string config_text;
+  CVB_ASSIGN_OR_RETURN(Spec spec, LoadSpec(bundle, &config_text));
   if (spec.process.terminal && opts.console_socket.empty())
     return Failure("process.terminal is true: needs --console-socket");
   const int64_t t_spec = MonotonicNs();
@@ -297,6 +303,8 @@ Result<pid_t> Runtime::CreateContainer(const CreateOptions& opts, bool run_mode,
   state.annotations = spec.annotations;
   state.has_poststart = !spec.hooks.poststart.empty();
   state.has_poststop = !spec.hooks.poststop.empty();
+  // The config exec and the hooks will use: the text parsed above, not the bundle's file later.
+  CVB_TRY(store_.SaveConfig(opts.id, config_text));
   // Saved before the cgroups exist: a cvrun killed from here on leaves a state entry from which
   // `delete --force` finds them.
   CVB_TRY(store_.Save(state));
@@ -580,7 +588,7 @@ Result<void> Runtime::Start(const std::string& id) {
   CVB_TRY(store_.Save(state));
   ::unlink(fifo_path.c_str());
   if (state.has_poststart) {
-    auto spec = LoadSpec(state.bundle);
+    auto spec = CreatedSpec(store_, state);
     if (spec.ok()) {
       // A failing poststart hook is a warning; the remaining hooks still run.
       for (const auto& failure :
@@ -699,7 +707,7 @@ Result<void> Runtime::Delete(const std::string& id, bool force) {
     cgroup::KillAll(sys::RealSys(), state.cgroup_leaves, SIGKILL);
   CVB_TRY(cgroup::Remove(sys::RealSys(), state.cgroup_created));
   if (state.has_poststop) {
-    auto spec = LoadSpec(state.bundle);
+    auto spec = CreatedSpec(store_, state);
     if (spec.ok()) {
       for (const auto& failure :
            RunHooksWarn(spec->hooks.poststop, "poststop", state.OciJson(Status::kStopped)))

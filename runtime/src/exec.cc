@@ -275,7 +275,8 @@ Result<int> Runtime::Exec(const ExecOptions& o) {
   Status status = store_.StatusOf(state);
   if (status != Status::kCreated && status != Status::kRunning)
     return Failure("container " + o.id + " is " + StatusName(status) + ": cannot exec in it");
-  CVB_ASSIGN_OR_RETURN(Spec spec, LoadSpec(state.bundle));
+  // create's copy: the bundle's config.json may have been edited since (runc keeps one too).
+  CVB_ASSIGN_OR_RETURN(Spec spec, CreatedSpec(store_, state));
   Process base = spec.process;
   if (!o.process_file.empty()) {
     auto text = ReadFile(o.process_file);

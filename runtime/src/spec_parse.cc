@@ -729,13 +729,21 @@ Result<Process> ParseProcessJson(std::string_view json_text) {
   return process;
 }
 
-Result<Spec> LoadSpec(const std::string& bundle_dir) {
+Result<Spec> ParseBundleSpec(std::string_view json_text, const std::string& source,
+                             const std::string& bundle_dir) {
+  auto spec = ParseSpec(json_text);
+  if (!spec.ok()) return spec.error().wrap(source);
+  if (spec->root.path[0] != '/') spec->root.path = bundle_dir + "/" + spec->root.path;
+  return spec;
+}
+
+Result<Spec> LoadSpec(const std::string& bundle_dir, std::string* config_text) {
   std::string path = bundle_dir + "/config.json";
   auto text = ReadFile(path);
   if (!text.ok()) return text.error();
-  auto spec = ParseSpec(*text);
-  if (!spec.ok()) return spec.error().wrap(path);
-  if (spec->root.path[0] != '/') spec->root.path = bundle_dir + "/" + spec->root.path;
+  auto spec = ParseBundleSpec(*text, path, bundle_dir);
+  if (!spec.ok()) return spec.error();
+  if (config_text) *config_text = std::move(text).value();
   struct stat st;
   if (::stat(spec->root.path.c_str(), &st) != 0)
     return Error{errno, path + ": root.path: rootfs " + spec->root.path};

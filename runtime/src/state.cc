@@ -116,6 +116,18 @@ Result<void> StateStore::Save(const State& state) {
   return WriteFileAtomic(Dir(state.id) + "/state.json", state.ToJson(), 0600);
 }
 
+Result<void> StateStore::SaveConfig(const std::string& id, std::string_view config_text) {
+  return WriteFileAtomic(ConfigPath(id), config_text, 0600);
+}
+
+Result<std::string> StateStore::LoadConfig(const std::string& id) const {
+  CVB_TRY(ValidateId(id));
+  auto text = ReadFile(ConfigPath(id));
+  if (!text.ok())
+    return text.error().wrap("container " + id + ": create's copy of config.json");
+  return text;
+}
+
 Result<State> StateStore::Load(const std::string& id) const {
   CVB_TRY(ValidateId(id));
   struct stat st;
@@ -137,6 +149,7 @@ Result<void> StateStore::Remove(const std::string& id) {
   ::unlink(FifoPath(id).c_str());
   ::unlink((Dir(id) + "/state.json").c_str());
   ::unlink((Dir(id) + "/state.json.tmp").c_str());
+  ::unlink(ConfigPath(id).c_str());
   if (::rmdir(Dir(id).c_str()) != 0 && errno != ENOENT) {
     CVB_TRY(RemoveTree(Dir(id)));
   }

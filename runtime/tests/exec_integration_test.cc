@@ -67,9 +67,9 @@ const auto* const g_cleanup = testing::AddGlobalTestEnvironment(new Cleanup);
 class RunningContainer {
  public:
   RunningContainer(const std::string& name, json cfg) : id_(Id(name)) {
-    std::string bundle = WriteBundle("exec-" + name, cfg);
+    bundle_ = WriteBundle("exec-" + name, cfg);
     std::string pid_file = TestDir() + "/exec-" + name + ".pid";
-    auto c = Cvrun({"create", "--bundle", bundle, "--pid-file", pid_file, id_});
+    auto c = Cvrun({"create", "--bundle", bundle_, "--pid-file", pid_file, id_});
     error_ = c.err;
     if (c.status.code != 0) return;
     pid_ = std::atoi(ReadFile(pid_file).value_or("0").c_str());
@@ -89,10 +89,12 @@ class RunningContainer {
   bool ok() const { return pid_ > 0; }
   const std::string& id() const { return id_; }
   const std::string& error() const { return error_; }
+  const std::string& bundle() const { return bundle_; }
   pid_t pid() const { return pid_; }
 
  private:
   std::string id_;
+  std::string bundle_;
   std::string error_;
   pid_t pid_ = 0;
 };
@@ -163,6 +165,41 @@ TEST(Exec, JoinsEveryNamespaceCgroupAndTheSeccompFilterOfTheInit) {
   EXPECT_EQ(pids.size(), 2u) << "ps should list the init and the exec'd process";
   EXPECT_EQ(json::parse(Cvrun({"state", c.id()}).out)["status"], "running");
   EXPECT_EQ(bg.get().status.code, 0);
+}
+
+// runc keeps the config it created the container from; an engine (or anyone who can write the
+// bundle) editing config.json afterwards must not change what exec applies: here the edit drops
+// the seccomp filter and changes process.env.
+TEST(Exec, AppliesTheConfigCreateSawNotTheBundleEditedSince) {
+  REQUIRE_ROOT();
+  json cfg = SleepConfig("keep");
+  cfg["linux"]["seccomp"] = DenyCreateSeccomp();
+  cfg["process"]["env"].push_back("CVB_SEEN=at-create");
+  cfg["root"]["readonly"] = false;
+  RunningContainer c("keep", cfg);
+  ASSERT_TRUE(c.ok()) << c.error();
+  // create's copy: in the state directory, readable by root only.
+  std::string copy = StateRoot() + "/" + c.id() + "/config.json";
+  struct stat st {};
+  if (::stat(copy.c_str(), &st) != 0)
+    ADD_FAILURE() << copy << ": " << strerror(errno);
+  else
+    EXPECT_EQ(st.st_mode & 07777, 0600u);
+
+  json edited = cfg;
+  edited["linux"].erase("seccomp");
+  for (auto& e : edited["process"]["env"])
+    if (e == "CVB_SEEN=at-create") e = "CVB_SEEN=edited";
+  ASSERT_EQ(WriteBundle("exec-keep", edited), c.bundle());
+
+  auto env = Cvrun({"exec", c.id(), "/bin/busybox", "env"});
+  ASSERT_EQ(env.status.code, 0) << env.err;
+  EXPECT_NE(env.out.find("CVB_SEEN=at-create\n"), std::string::npos) << env.out;
+  EXPECT_EQ(env.out.find("CVB_SEEN=edited"), std::string::npos) << env.out;
+  auto rep = ParseReport(Cvrun({"exec", c.id(), "/bin/cvb-probe", "report"}).out);
+  EXPECT_EQ(One(rep, "Seccomp"), "2");
+  auto w = Cvrun({"exec", c.id(), "/bin/cvb-probe", "write", "/tmp/x"});
+  EXPECT_NE(w.out.find("write /tmp/x errno=1"), std::string::npos) << w.out << w.err;
 }
 
 TEST(Exec, FlagsTakeEffectAndTheExitCodePropagates) {

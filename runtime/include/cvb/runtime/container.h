@@ -82,6 +82,11 @@ class Runtime {
   std::string poststart_state_;
 };
 
+// The config create validated, from its copy in the state directory (StateStore::ConfigPath),
+// root.path made absolute against the state's bundle. exec and the poststart/poststop hooks use
+// it, so that editing the bundle's config.json after create changes nothing (as in runc).
+Result<Spec> CreatedSpec(const StateStore& store, const State& state);
+
 // "TERM", "SIGTERM", "15", "RTMIN+3" → signal number; unknown → an error naming it.
 Result<int> ParseSignal(std::string_view name);
 

@@ -210,8 +210,13 @@ Result<Resources> ParseResourcesJson(std::string_view json_text);
 // as "process.<field>".
 Result<Process> ParseProcessJson(std::string_view json_text);
 // Reads <bundle>/config.json, parses it and checks that the rootfs exists. root.path is made
-// absolute (relative paths are relative to the bundle).
-Result<Spec> LoadSpec(const std::string& bundle_dir);
+// absolute (relative paths are relative to the bundle). With config_text, the text that was
+// parsed is stored there (create keeps that very text: a second read could see another file).
+Result<Spec> LoadSpec(const std::string& bundle_dir, std::string* config_text = nullptr);
+// Parses config.json text read from `source` (named in errors) and makes root.path absolute
+// against bundle_dir. Does not look at the filesystem (exec and the hooks read create's copy).
+Result<Spec> ParseBundleSpec(std::string_view json_text, const std::string& source,
+                             const std::string& bundle_dir);
 // The default config.json that `cvrun spec` writes (runc's defaults, rootfs "rootfs").
 std::string DefaultSpecJson();
 

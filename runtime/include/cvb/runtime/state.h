@@ -1,4 +1,5 @@
-// Container state on disk: <root>/<id>/state.json (+ exec.fifo while created, not started).
+// Container state on disk: <root>/<id>/state.json, config.json (the bundle's config as create
+// read and validated it) and exec.fifo while created, not started.
 // The directory is the container's existence: mkdir is the atomic "this ID is taken".
 #pragma once
 
@@ -7,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cvb/common/result.h"
@@ -53,10 +55,17 @@ class StateStore {
   const std::string& root() const { return root_; }
   std::string Dir(const std::string& id) const { return root_ + "/" + id; }
   std::string FifoPath(const std::string& id) const { return Dir(id) + "/exec.fifo"; }
+  // create's copy of config.json: exec and the hooks read it, not the bundle (which the engine
+  // may edit after create), as runc does.
+  std::string ConfigPath(const std::string& id) const { return Dir(id) + "/config.json"; }
 
   // Makes <root>/<id>; "container ID already exists" when it is there.
   Result<void> Reserve(const std::string& id);
   Result<void> Save(const State& state);
+  // Writes ConfigPath(id), mode 0600, atomically.
+  Result<void> SaveConfig(const std::string& id, std::string_view config_text);
+  // The text SaveConfig wrote; an error naming the file when it is missing.
+  Result<std::string> LoadConfig(const std::string& id) const;
   // "container ID does not exist" for an unknown ID. An entry whose creator died before writing
   // any state loads as a bare State with only the id set.
   Result<State> Load(const std::string& id) const;
