@@ -188,6 +188,30 @@ class Verdicts(unittest.TestCase):
         self.assertEqual(v.outcome, V.NOT_TESTED, v.numbers)
         self.assertIn("cvrun", v.numbers)
 
+    # claim 6: scale-out, like for like
+    def scaleout(self, name, entries_ms):
+        d = self.run_dir(name)
+        write_suite(d, "scaleout", {k: [{"all_ready_ms": v} for v in noisy(self.rng, ms, 0.02, 3)]
+                                    for k, ms in entries_ms.items()})
+        return d
+
+    def test_scaleout_compares_vms_and_containers_at_the_same_n(self):
+        # 4 distro guests are quicker than 16 containers' worth of nothing: the verdict must not
+        # compare them. At N = 16 the VM takes 30x the container: holds, naming N = 16.
+        d = self.scaleout("so", {"cvrun/n:16/start:concurrent": 400.0,
+                                 "cvrun/n:100/start:concurrent": 2600.0,
+                                 "qemu/kernel:minimal/n:16/start:concurrent": 12000.0,
+                                 "qemu/kernel:distro/n:4/start:concurrent": 300.0})
+        v = self.verdict(REPORT.claim_scaleout, d)
+        self.assertEqual(v.outcome, V.HOLDS, v.numbers)
+        self.assertIn("N = 16", v.rule)
+
+    def test_scaleout_without_a_common_n_is_not_tested(self):
+        d = self.scaleout("so2", {"cvrun/n:100/start:concurrent": 2600.0,
+                                  "qemu/kernel:minimal/n:16/start:concurrent": 12000.0})
+        v = self.verdict(REPORT.claim_scaleout, d)
+        self.assertEqual(v.outcome, V.NOT_TESTED, v.numbers)
+
     # claim 7: lightweight package
     def inspect(self, name, bundle, kernel, initramfs):
         d = self.run_dir(name)
