@@ -136,6 +136,22 @@ class Verdicts(unittest.TestCase):
         self.assertEqual(v.outcome, V.DOES_NOT_HOLD, "memory 1.5x < 2x: " + v.numbers)
         self.assertIn("host memory per idle instance", v.numbers)
 
+    def test_vm_cost_memory_from_the_fitted_slopes(self):
+        # One repetition at the largest N (the default sweep's) gives no interval there; the slopes
+        # over every N do: 90 vs 0.5 MiB per additional instance holds.
+        d = self.startup("e", 800.0)
+        dens = self.density_sweep("e", {"cvrun": 0.5, "qemu/kernel:minimal": 90.0}, reps=1)
+        self.assertEqual(d, dens)
+        v = self.verdict(REPORT.claim_vm_cost, d)
+        self.assertEqual(v.outcome, V.HOLDS, v.numbers)
+        self.assertIn("fitted slope", v.numbers)
+
+    def test_vm_cost_memory_slopes_below_the_factor_do_not_hold(self):
+        d = self.startup("f", 800.0)
+        self.density_sweep("f", {"cvrun": 1.0, "qemu/kernel:minimal": 1.2}, noise=0.01)
+        v = self.verdict(REPORT.claim_vm_cost, d)
+        self.assertEqual(v.outcome, V.DOES_NOT_HOLD, v.numbers)
+
     # claim 5: containers give higher density (from the fitted slope, not the largest N)
     def density_sweep(self, name, slopes, fixed=5.0, noise=0.3, ns=(1, 10, 32, 64), reps=2):
         """density.json with cost_mib = fixed + slope * N + noise for each {entry: slope}."""
