@@ -26,6 +26,7 @@
 #include <cstring>
 
 #include "cvb/common/raw_log.h"
+#include "process_setup.h"
 
 namespace cvb::runtime {
 
@@ -526,31 +527,11 @@ void RunCreateHooks(const ChildPlan& plan) {
     Fail(plan, kStepReadonlyRoot, errno);
 
   if (chdir(plan.cwd) != 0) Fail(plan, kStepCwd, errno);
-  for (int i = 0; i < plan.n_rlimits; ++i)
-    if (setrlimit(static_cast<__rlimit_resource>(plan.rlimit_resources[i]),
-                  &plan.rlimit_values[i]) != 0)
-      Fail(plan, kStepRlimit, errno, i);
-  if (plan.oom_score_adj)
-    WriteAll(plan, "/proc/self/oom_score_adj", plan.oom_score_adj, kStepOomScoreAdj, -1);
   if (plan.console_socket_fd >= 0) SetUpConsole(plan);
   CloseFds(plan);
-
-  int exec_index = -1;
-  for (int i = 0; i < plan.n_exec_candidates && exec_index < 0; ++i) {
-    struct stat st;
-    if (stat(plan.exec_candidates[i], &st) == 0 && S_ISREG(st.st_mode) &&
-        access(plan.exec_candidates[i], X_OK) == 0)
-      exec_index = i;
-  }
-  if (exec_index < 0) Fail(plan, kStepExecLookup, ENOENT);
-
-  // Without no_new_privs a filter needs CAP_SYS_ADMIN: load it while we still have it.
-  if (!plan.no_new_privileges) ApplySeccomp(plan);
-  SetUserAndCapabilities(plan);
-  if (plan.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-    Fail(plan, kStepNoNewPrivileges, errno);
-  if (plan.no_new_privileges) ApplySeccomp(plan);
-  umask(static_cast<mode_t>(plan.umask));
+  // rlimits, oom_score_adj, executable, seccomp, user, capabilities, no_new_privs, umask: the
+  // same steps as an exec'd process's (process_setup.h).
+  const int exec_index = ConfineProcess(plan);
 
   g_report.stamps[kStampReady] = Now();
   g_report.ok = kReportReady;

@@ -14,6 +14,8 @@
 
 #include <cerrno>
 
+#include "process_setup.h"
+
 namespace cvb::runtime {
 namespace {
 
@@ -42,27 +44,9 @@ void ChdirInsideRoot(const ChildPlan& plan, const char* cwd) {
   // preserved fds and the sync socket (O_CLOEXEC: gone at execve).
   CloseFds(plan);
   ChdirInsideRoot(plan, p.cwd);
-  for (int i = 0; i < plan.n_rlimits; ++i)
-    if (setrlimit(static_cast<__rlimit_resource>(plan.rlimit_resources[i]),
-                  &plan.rlimit_values[i]) != 0)
-      Fail(plan, kStepRlimit, errno, i);
-  if (plan.oom_score_adj)
-    WriteAll(plan, "/proc/self/oom_score_adj", plan.oom_score_adj, kStepOomScoreAdj, -1);
-  int exec_index = -1;
-  for (int i = 0; i < plan.n_exec_candidates && exec_index < 0; ++i) {
-    struct stat st;
-    if (stat(plan.exec_candidates[i], &st) == 0 && S_ISREG(st.st_mode) &&
-        access(plan.exec_candidates[i], X_OK) == 0)
-      exec_index = i;
-  }
-  if (exec_index < 0) Fail(plan, kStepExecLookup, ENOENT);
-  // Without no_new_privs a filter needs CAP_SYS_ADMIN: load it while we still have it.
-  if (!plan.no_new_privileges) ApplySeccomp(plan);
-  SetUserAndCapabilities(plan);
-  if (plan.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-    Fail(plan, kStepNoNewPrivileges, errno);
-  if (plan.no_new_privileges) ApplySeccomp(plan);
-  umask(static_cast<mode_t>(plan.umask));
+  // The init's steps (process_setup.h): rlimits, oom_score_adj, executable, seccomp, user,
+  // capabilities, no_new_privs, umask.
+  const int exec_index = ConfineProcess(plan);
   // A detached exec's cvrun exits right after our execve: the process must outlive it.
   prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
   execve(plan.exec_candidates[exec_index], plan.argv, plan.envp);
