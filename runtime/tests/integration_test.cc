@@ -29,34 +29,8 @@ using nlohmann::json;
 
 std::string Id(const std::string& name) { return "cvrun-it-" + name; }
 
-// "key value" lines of a probe report; repeated keys (fd, netdev, path) keep every value.
-std::multimap<std::string, std::string> ParseReport(const std::string& out) {
-  std::multimap<std::string, std::string> m;
-  for (const auto& line : Split(out, '\n')) {
-    auto sp = line.find(' ');
-    if (sp == std::string::npos) continue;
-    m.emplace(line.substr(0, sp), line.substr(sp + 1));
-  }
-  return m;
-}
-std::string One(const std::multimap<std::string, std::string>& m, const std::string& k) {
-  auto it = m.find(k);
-  return it == m.end() ? "<missing>" : it->second;
-}
-std::vector<std::string> All(const std::multimap<std::string, std::string>& m,
-                             const std::string& k) {
-  std::vector<std::string> out;
-  for (auto [a, b] = m.equal_range(k); a != b; ++a) out.push_back(a->second);
-  return out;
-}
 
-class Cleanup : public testing::Environment {
- public:
-  void TearDown() override {
-    if (IsRoot()) (void)RemoveTree(TestDir());
-  }
-};
-const auto* const g_cleanup = testing::AddGlobalTestEnvironment(new Cleanup);
+const auto* const g_cleanup = testing::AddGlobalTestEnvironment(new TestDirCleanup);
 
 TEST(Run, TrueAndExitCodes) {
   REQUIRE_ROOT();

@@ -25,13 +25,7 @@ namespace {
 
 using nlohmann::json;
 
-class Cleanup : public testing::Environment {
- public:
-  void TearDown() override {
-    if (IsRoot()) (void)RemoveTree(TestDir());
-  }
-};
-const auto* const g_cleanup = testing::AddGlobalTestEnvironment(new Cleanup);
+const auto* const g_cleanup = testing::AddGlobalTestEnvironment(new TestDirCleanup);
 
 std::string Id(const std::string& name) { return "cvrun-it-" + name; }
 

@@ -16,6 +16,32 @@ namespace cvb::runtime::testenv {
 
 bool IsRoot() { return geteuid() == 0; }
 
+void TestDirCleanup::TearDown() {
+  if (IsRoot()) (void)RemoveTree(TestDir());
+}
+
+std::multimap<std::string, std::string> ParseReport(const std::string& out) {
+  std::multimap<std::string, std::string> m;
+  for (const auto& line : Split(out, '\n')) {
+    auto sp = line.find(' ');
+    if (sp == std::string::npos) continue;
+    m.emplace(line.substr(0, sp), line.substr(sp + 1));
+  }
+  return m;
+}
+
+std::string One(const std::multimap<std::string, std::string>& report, const std::string& k) {
+  auto it = report.find(k);
+  return it == report.end() ? "<missing>" : it->second;
+}
+
+std::vector<std::string> All(const std::multimap<std::string, std::string>& report,
+                             const std::string& k) {
+  std::vector<std::string> out;
+  for (auto [a, b] = report.equal_range(k); a != b; ++a) out.push_back(a->second);
+  return out;
+}
+
 const char* kMarker() { return "cvrun-it-marker"; }
 
 const std::string& TestDir() {

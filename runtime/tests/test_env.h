@@ -2,6 +2,9 @@
 // built cvrun with a private --root, and the leak check every test ends with.
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <map>
 #include <string>
 #include <vector>
 
@@ -37,6 +40,21 @@ RunOutput Cvrun(const std::vector<std::string>& args, int timeout_ms = 20000,
 std::vector<std::string> Leaks();
 // The marker that test containers carry in their argv, so leaked processes can be found.
 const char* kMarker();
+
+// A cvb-probe report ("key value" lines); repeated keys (fd, netdev, path, ns) keep every value.
+std::multimap<std::string, std::string> ParseReport(const std::string& out);
+// The first value of key k, "<missing>" when the report has none.
+std::string One(const std::multimap<std::string, std::string>& report, const std::string& k);
+// Every value of key k, in report order.
+std::vector<std::string> All(const std::multimap<std::string, std::string>& report,
+                             const std::string& k);
+
+// Removes TestDir() (rootfs copies, bundles, state) after a suite's last test, as root. Each
+// test program registers it once: testing::AddGlobalTestEnvironment(new TestDirCleanup).
+class TestDirCleanup : public testing::Environment {
+ public:
+  void TearDown() override;
+};
 
 }  // namespace cvb::runtime::testenv
 
