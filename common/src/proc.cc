@@ -136,14 +136,8 @@ std::vector<pid_t> ProcessTree(pid_t root) {
   std::vector<pid_t> out{root};
   for (size_t i = 0; i < out.size(); ++i) {
     std::string task_dir = "/proc/" + std::to_string(out[i]) + "/task";
-    DIR* d = ::opendir(task_dir.c_str());
-    if (!d) continue;
-    std::vector<std::string> tids;
-    while (dirent* e = ::readdir(d)) {
-      if (e->d_name[0] != '.') tids.emplace_back(e->d_name);
-    }
-    ::closedir(d);
-    for (const auto& tid : tids) {
+    // A process gone meanwhile lists no threads: its subtree is skipped.
+    for (const auto& tid : ListDirectory(task_dir)) {
       auto children = ReadFile(task_dir + "/" + tid + "/children");
       if (!children) continue;
       for (const auto& c : Split(*children, ' ')) {
