@@ -59,9 +59,14 @@ Result<void> BecomeSubreaper() {
 void ReapOrphans() {
   for (;;) {
     int status = 0;
+    // Reap and record under one lock: an owner whose waitpid finds its child gone (ECHILD) then
+    // reads this status from the table, never an older one of a process that had the same pid
+    // before (pids wrap at pid_max, 32768 here, many times in a sweep). Unlocked, a runc create
+    // that exited 0 was once reported "killed by signal 9", the status of a container process
+    // reaped long before under the same pid. waitpid(WNOHANG) does not block.
+    std::lock_guard<std::mutex> lock(g_reaped_mutex);
     pid_t p = ::waitpid(-1, &status, WNOHANG);
     if (p <= 0) return;
-    std::lock_guard<std::mutex> lock(g_reaped_mutex);
     g_reaped[p] = status;
     // Bound the memory of statuses nobody asks for.
     if (g_reaped.size() > 4096) g_reaped.erase(g_reaped.begin());
@@ -69,11 +74,15 @@ void ReapOrphans() {
 }
 
 Result<std::optional<ExitStatus>> WaitForExit(pid_t pid, int64_t deadline_ns) {
-  if (auto s = TakeReaped(pid)) return std::optional<ExitStatus>(*s);
+  // The table is read only once the process is known to be gone: while pid names a live process,
+  // an entry for it is an older process's that had the same pid (a stale status must not end
+  // the wait of a process still running).
   int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   if (pidfd < 0) {
-    if (errno == ESRCH) return std::optional<ExitStatus>();  // already gone and not ours
-    return ErrnoError("pidfd_open " + std::to_string(pid));
+    if (errno != ESRCH) return ErrnoError("pidfd_open " + std::to_string(pid));
+    // Gone: reaped by ReapOrphans (its status is in the table) or not ours (nobody here knows).
+    if (auto s = TakeReaped(pid)) return std::optional<ExitStatus>(*s);
+    return std::optional<ExitStatus>();
   }
   UniqueFd fd(pidfd);
   for (;;) {
@@ -81,17 +90,19 @@ Result<std::optional<ExitStatus>> WaitForExit(pid_t pid, int64_t deadline_ns) {
     pid_t r = ::waitpid(pid, &status, WNOHANG);
     if (r == pid) return std::optional<ExitStatus>(FromWaitStatus(status));
     if (r < 0 && errno == ECHILD) {
-      if (auto s = TakeReaped(pid)) return std::optional<ExitStatus>(*s);
+      // Not (or no longer) our child: reaped by ReapOrphans, or another's process. The pidfd is
+      // readable once it has exited; only then is a table entry its own.
+      pollfd now{fd.get(), POLLIN, 0};
+      if (::poll(&now, 1, 0) > 0) {
+        if (auto s = TakeReaped(pid)) return std::optional<ExitStatus>(*s);
+        return std::optional<ExitStatus>();  // exited, not ours: nobody here knows its status
+      }
     }
     int64_t left_ms = (deadline_ns - MonotonicNs()) / 1'000'000;
     if (left_ms <= 0) return Error{ETIMEDOUT, "wait for pid " + std::to_string(pid)};
     pollfd p{fd.get(), POLLIN, 0};
     int n = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left_ms, 1000)));
     if (n < 0 && errno != EINTR) return ErrnoError("poll pidfd");
-    if (n > 0 && r < 0 && errno == ECHILD) {
-      // Exited, and not our child: nobody here can know its status.
-      return std::optional<ExitStatus>();
-    }
   }
 }
 

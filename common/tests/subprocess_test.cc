@@ -4,6 +4,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <thread>
 
 #include "cvb/common/clock.h"
@@ -118,6 +121,33 @@ TEST(WaitForExitTest, WaitsForChildAndTimesOut) {
   ASSERT_TRUE(st);
   ASSERT_TRUE(st->has_value());
   EXPECT_EQ((*st)->code, 0);
+}
+
+// A status ReapOrphans recorded for a process nobody waited for stays in the table; when its pid
+// comes round again (pid_max wraps many times in a sweep), waiting for the new process must not
+// return the old one's status. The new process gets the old pid through ns_last_pid (root).
+TEST(WaitForExitTest, AnOlderProcessesStatusUnderTheSamePidIsNotThisOnes) {
+  auto old = Spawn({"/bin/sleep", "10"});
+  ASSERT_TRUE(old);
+  pid_t pid = old->release();
+  ::kill(pid, SIGKILL);
+  ::usleep(100000);
+  ReapOrphans();  // the table now holds "killed by signal 9" for pid, unclaimed
+  FILE* f = std::fopen("/proc/sys/kernel/ns_last_pid", "w");
+  if (!f) GTEST_SKIP() << "cannot write /proc/sys/kernel/ns_last_pid (needs root): " << strerror(errno);
+  std::fprintf(f, "%d", pid - 1);
+  std::fclose(f);
+  auto reuse = Spawn({"/bin/sh", "-c", "sleep 0.3; exit 4"});
+  ASSERT_TRUE(reuse);
+  if (reuse->pid() != pid) {
+    GTEST_SKIP() << "another process took pid " << pid << " first (got " << reuse->pid() << ")";
+  }
+  pid_t again = reuse->release();
+  auto st = WaitForExit(again, MonotonicNs() + 5'000'000'000);
+  ASSERT_TRUE(st);
+  ASSERT_TRUE(st->has_value());
+  EXPECT_EQ((*st)->signal, 0) << "the old process's SIGKILL was returned for the new one";
+  EXPECT_EQ((*st)->code, 4);
 }
 
 }  // namespace
