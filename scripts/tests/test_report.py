@@ -300,6 +300,27 @@ class Verdicts(unittest.TestCase):
         self.assertEqual(list(REPORT.Run(d).suites), ["throughput"])
 
 
+class SweepRecordNotes(unittest.TestCase):
+    """What sweep.json's scales say the sweep left out reaches REPORT.md with its reason."""
+
+    def test_throughput_skips_are_explained(self):
+        quick = "n=1,4 budget_mib=8192 kernels=minimal throughput_skipped=podman/.*|libvirt"
+        notes = " ".join(REPORT.throughput_skip_notes(quick))
+        self.assertIn("leaves podman out of throughput", notes)
+        self.assertIn("leaves libvirt out of throughput", notes)
+        default = " ".join(REPORT.throughput_skip_notes("kernels=distro,minimal throughput_skipped=podman/.*"))
+        self.assertIn("podman", default)
+        self.assertNotIn("libvirt", default)
+        # sweep.json written before the key was renamed (the 8e12024 reference run)
+        self.assertIn("podman", " ".join(REPORT.throughput_skip_notes("throughput_launchers=all-but-podman")))
+        self.assertEqual(REPORT.throughput_skip_notes("n=1 budget_mib=8192"), [])
+
+    def test_one_kernel_profile_is_said(self):
+        self.assertIn("minimal kernel profile only", " ".join(REPORT.kernels_note("kernels=minimal")))
+        self.assertEqual(REPORT.kernels_note("kernels=distro,minimal"), [])
+        self.assertEqual(REPORT.kernels_note("n=1"), [])
+
+
 class DensitySection(unittest.TestCase):
     """The density table: a VM's per-instance cost split into guest RAM / VMM / TCG cache beside the
     containers' (which have no split), and KSM entries as rows of their own."""
