@@ -26,10 +26,38 @@ SweepState* g_sweep = nullptr;
 
 void OnInterrupt(int) {
   if (g_sweep) g_sweep->interrupted = true;
-  static const char msg[] = "cvbench: interrupted; finishing the current run and writing results\n";
+  static const char msg[] =
+      "cvbench: interrupted; finishing the current step, tearing down and writing results\n";
   ssize_t r = ::write(2, msg, sizeof msg - 1);
   (void)r;
 }
+
+// SIGINT and SIGTERM set the sweep's flag for as long as this lives, from before the first
+// instance (warm-up, fingerprint) to after the last teardown: with the default action a signal
+// in between killed cvbench with an instance up (a runsc sandbox in a warm-up was left running).
+class InterruptFlag {
+ public:
+  explicit InterruptFlag(SweepState* sweep) {
+    g_sweep = sweep;
+    struct sigaction sa {};
+    sa.sa_handler = OnInterrupt;
+    sigaction(SIGINT, &sa, &old_int_);
+    sigaction(SIGTERM, &sa, &old_term_);
+  }
+  ~InterruptFlag() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+    g_sweep = nullptr;
+  }
+  InterruptFlag(const InterruptFlag&) = delete;
+  InterruptFlag& operator=(const InterruptFlag&) = delete;
+
+ private:
+  struct sigaction old_int_ = {};
+  struct sigaction old_term_ = {};
+};
+
+constexpr int kExitInterrupted = 130;
 
 // The suite's Finish step on its result file, written back whole (atomically) when it succeeds.
 Result<void> FinishSuiteFile(Suite& suite, const std::string& path) {
@@ -73,6 +101,18 @@ int RunSweep(const SweepConfig& config, launcher::Registry& registry) {
     std::fprintf(stderr, "cvbench: no suite or no launcher given\n");
     return 2;
   }
+
+  // Declared before everything that starts instances or holds host state (work directory,
+  // launcher slots), so it outlives them: their destructors run with the flag still installed.
+  SweepState sweep;
+  InterruptFlag interrupt_flag(&sweep);
+  // Between the steps before the suites: an interrupt stops here; what was set up is torn down
+  // by the destructors on the way out.
+  auto stop_if_interrupted = [&sweep](const char* during) {
+    if (!sweep.interrupted) return false;
+    std::fprintf(stderr, "cvbench: interrupted during %s; nothing measured\n", during);
+    return true;
+  };
 
   // The host as it is, before the conditions below change what this process sees.
   std::map<std::string, std::string> context = HostContext();
@@ -138,6 +178,7 @@ int RunSweep(const SweepConfig& config, launcher::Registry& registry) {
 
   std::fprintf(stderr, "cvbench: building the image\n");
   auto image = image::BuildImage();
+  if (stop_if_interrupted("the image build")) return kExitInterrupted;
   if (!image) {
     std::fprintf(stderr, "cvbench: %s\n", image.error().message().c_str());
     return 2;
@@ -170,7 +211,9 @@ int RunSweep(const SweepConfig& config, launcher::Registry& registry) {
         return 2;
       }
       std::fprintf(stderr, "cvbench: preparing %s\n", display.c_str());
-      if (auto p = (*l)->Prepare(*image); !p) {
+      auto prepared = (*l)->Prepare(*image);
+      if (stop_if_interrupted("the launchers' preparation")) return kExitInterrupted;
+      if (auto& p = prepared; !p) {
         std::fprintf(stderr, "cvbench: launcher %s: prepare: %s\n", display.c_str(),
                      p.error().message().c_str());
         return 2;
@@ -201,6 +244,8 @@ int RunSweep(const SweepConfig& config, launcher::Registry& registry) {
       launcher::WorkloadRequest req;
       auto inst = s.launcher->Start(req);
       if (!inst) {
+        // Ctrl-C reaches the runtime command in flight too: its failure is the interruption.
+        if (stop_if_interrupted("the warm-up")) return kExitInterrupted;
         std::fprintf(stderr, "cvbench: launcher %s: warm-up launch failed: %s\n",
                      s.display_name.c_str(), inst.error().message().c_str());
         return 1;
@@ -208,6 +253,7 @@ int RunSweep(const SweepConfig& config, launcher::Registry& registry) {
       auto ready = (*inst)->WaitReady(config.suite_options.ready_timeout);
       if (ready) (void)(*inst)->WaitExit(config.suite_options.ready_timeout);
       (void)(*inst)->Teardown();
+      if (stop_if_interrupted("the warm-up")) return kExitInterrupted;
       if (!ready) {
         std::fprintf(stderr, "cvbench: launcher %s: warm-up launch failed: %s\n",
                      s.display_name.c_str(), ready.error().message().c_str());
@@ -223,6 +269,7 @@ int RunSweep(const SweepConfig& config, launcher::Registry& registry) {
       "bundle); keys fingerprint.<launcher>.<key>, host view unprefixed, workload's view self.*";
   for (auto& s : slots) {
     auto fp = launcher::TakeFingerprint(*s.launcher, config.suite_options.ready_timeout);
+    if (stop_if_interrupted("the fingerprints")) return kExitInterrupted;
     std::string prefix = "fingerprint." + s.display_name + ".";
     if (!fp) {
       std::fprintf(stderr, "cvbench: warning: launcher %s: %s\n", s.display_name.c_str(),
@@ -233,13 +280,6 @@ int RunSweep(const SweepConfig& config, launcher::Registry& registry) {
     for (const auto& [k, v] : *fp) context[prefix + k] = v;
   }
   for (const auto& [k, v] : context) benchmark::AddCustomContext(k, v);
-
-  SweepState sweep;
-  g_sweep = &sweep;
-  struct sigaction sa {}, old_int {}, old_term {};
-  sa.sa_handler = OnInterrupt;
-  sigaction(SIGINT, &sa, &old_int);
-  sigaction(SIGTERM, &sa, &old_term);
 
   int exit_code = 0;
   for (const auto& suite_name : config.suites) {
@@ -266,16 +306,13 @@ int RunSweep(const SweepConfig& config, launcher::Registry& registry) {
       exit_code = 1;
     }
     if (sweep.interrupted) {
-      exit_code = 130;
+      exit_code = kExitInterrupted;
       break;
     }
     if (sweep.failures) exit_code = 1;
   }
   benchmark::ClearRegisteredBenchmarks();
   slots.clear();  // tears down anything a failed run left
-  sigaction(SIGINT, &old_int, nullptr);
-  sigaction(SIGTERM, &old_term, nullptr);
-  g_sweep = nullptr;
   return exit_code;
 }
 

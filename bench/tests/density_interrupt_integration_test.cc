@@ -2,9 +2,12 @@
 // as a terminal sends it; SIGTERM to cvbench alone, as a CI timeout or `kill` sends it) stops
 // starting instances, tears down every one it started and exits 130, leaving nothing: no
 // container processes, cgroups in any hierarchy, network namespaces, runtime state or work
-// directory. Real containers, as root; skips with the reason otherwise.
+// directory. Real containers, as root; skips with the reason otherwise. The same holds for an
+// interrupt before the suites (WarmUpInterrupt).
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -129,6 +132,70 @@ TEST_P(DensityInterrupt, TearsDownEverythingItStarted) {
   EXPECT_EQ(ProcessesOf(pid), std::vector<std::string>{});
   EXPECT_EQ(NetnsAndMountsOf(pid), std::vector<std::string>{});
   (void)RemoveTree(out);
+}
+
+// Before the suites: cvbench's warm-up launch is interrupted between `crun create` and `crun
+// start` (a wrapper named crun first on PATH holds the first start for 3 s). cvbench exits 130
+// after tearing the created container down. Before the handler covered the warm-up, SIGTERM
+// killed cvbench there and the created container stayed (seen with runsc in a --quick sweep).
+TEST(WarmUpInterrupt, TearsDownTheCreatedContainer) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (containers)";
+  std::string crun = FindProgram("crun");
+  if (crun.empty()) GTEST_SKIP() << "crun is not installed";
+  char tmpl[] = "/tmp/cvb-warmup-interrupt-it-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl, marker = dir + "/held";
+  struct RemoveOnExit {
+    std::string dir;
+    ~RemoveOnExit() { (void)RemoveTree(dir); }  // also when an ASSERT returns early
+  } remove_dir{dir};
+  // The marker ("held", beside the wrapper) says the first start is being held.
+  std::string wrapper =
+      "#!/bin/sh\n"
+      "held=\"$(dirname \"$0\")/held\"\n"
+      "for a; do\n"
+      "  if [ \"$a\" = start ] && [ ! -e \"$held\" ]; then : > \"$held\"; sleep 3; fi\n"
+      "done\n"
+      "exec " +
+      crun + " \"$@\"\n";
+  ASSERT_TRUE(WriteFile(dir + "/crun", wrapper));
+  ASSERT_EQ(::chmod((dir + "/crun").c_str(), 0755), 0);
+  std::string path = dir + ":" + (::getenv("PATH") ? ::getenv("PATH") : "/usr/bin:/bin");
+
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    ::setenv("PATH", path.c_str(), 1);
+    int err = ::open((dir + "/stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (err >= 0) ::dup2(err, 2);
+    ::execl(CVBENCH_BINARY, CVBENCH_BINARY, "run", "--suite", "startup", "--launchers", "crun",
+            "--repetitions", "1", "--out", (dir + "/run").c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ASSERT_GT(pid, 0);
+  ::setpgid(pid, pid);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(180);
+  int status = 0;
+  while (!PathExists(marker) && std::chrono::steady_clock::now() < deadline) {
+    if (::waitpid(pid, &status, WNOHANG) == pid)
+      FAIL() << "cvbench ended before its warm-up start: "
+             << ReadFile(dir + "/stderr").value_or_empty();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(PathExists(marker)) << "the warm-up never reached `crun start`";
+  // The created container is there: the probes can fail.
+  EXPECT_FALSE(CgroupsOf(pid).empty());
+  EXPECT_FALSE(ProcessesOf(pid).empty());
+  ASSERT_EQ(::kill(pid, SIGTERM), 0);
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  std::string err = ReadFile(dir + "/stderr").value_or_empty();
+  ASSERT_TRUE(WIFEXITED(status)) << "cvbench died of signal " << WTERMSIG(status) << ": " << err;
+  EXPECT_EQ(WEXITSTATUS(status), 130) << err;
+  EXPECT_NE(err.find("interrupted during the warm-up"), std::string::npos) << err;
+  EXPECT_FALSE(PathExists("/run/cvbench/" + std::to_string(pid)));
+  EXPECT_EQ(CgroupsOf(pid), std::vector<std::string>{});
+  EXPECT_EQ(ProcessesOf(pid), std::vector<std::string>{});
+  EXPECT_EQ(NetnsAndMountsOf(pid), std::vector<std::string>{});
 }
 
 INSTANTIATE_TEST_SUITE_P(Signals, DensityInterrupt,
