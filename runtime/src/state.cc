@@ -1,6 +1,5 @@
 #include "cvb/runtime/state.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -158,15 +157,8 @@ Result<void> StateStore::Remove(const std::string& id) {
 
 std::vector<std::string> StateStore::List() const {
   std::vector<std::string> ids;
-  DIR* d = ::opendir(root_.c_str());
-  if (!d) return ids;
-  while (dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
-    if (ValidateId(name).ok()) ids.push_back(name);
-  }
-  ::closedir(d);
-  std::sort(ids.begin(), ids.end());
+  for (auto& name : ListDirectory(root_))  // sorted
+    if (ValidateId(name).ok()) ids.push_back(std::move(name));
   return ids;
 }
 

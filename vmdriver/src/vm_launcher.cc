@@ -1,7 +1,6 @@
 // The parts the "libvirt" and "qemu" launchers share (vm_launcher.h).
 #include "vm_launcher.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -76,14 +75,11 @@ Result<void> MakeDiskImage(const std::string& path, uint64_t mib) {
 // owner is gone. The owner's pid is in the name, so a live run's VMs are never touched.
 int KillOrphanQemus() {
   int killed = 0;
-  DIR* d = ::opendir("/proc");
-  if (!d) return 0;
   std::vector<pid_t> pids;
-  while (dirent* e = ::readdir(d)) {
-    pid_t p = static_cast<pid_t>(std::atoi(e->d_name));
+  for (const auto& e : ListDirectory("/proc")) {
+    pid_t p = static_cast<pid_t>(std::atoi(e.c_str()));
     if (p > 0) pids.push_back(p);
   }
-  ::closedir(d);
   for (pid_t p : pids) {
     auto cmd = ReadFile("/proc/" + std::to_string(p) + "/cmdline");
     if (!cmd) continue;
