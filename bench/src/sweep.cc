@@ -213,9 +213,9 @@ int RunSweep(const SweepConfig& config, launcher::Registry& registry) {
       std::fprintf(stderr, "cvbench: preparing %s\n", display.c_str());
       auto prepared = (*l)->Prepare(*image);
       if (stop_if_interrupted("the launchers' preparation")) return kExitInterrupted;
-      if (auto& p = prepared; !p) {
+      if (!prepared) {
         std::fprintf(stderr, "cvbench: launcher %s: prepare: %s\n", display.c_str(),
-                     p.error().message().c_str());
+                     prepared.error().message().c_str());
         return 2;
       }
       for (const auto& [k, v] : (*l)->Conditions()) context["launcher." + display + "." + k] = v;
