@@ -107,6 +107,22 @@ struct Points {
   std::vector<double> n, cost, user, kernel, drop;
 };
 
+// The repetitions of one series (launcher, KSM mode) already in the record, as fit points.
+void SeedFromRecord(const SweepState& sweep, const std::string& series, Points& points,
+                    double& per_instance_mib) {
+  if (!sweep.results) return;
+  for (const auto& it : sweep.results->Iterations()) {
+    if (it.value("error_occurred", false)) continue;
+    if (it.value("name", std::string()).rfind(series, 0) != 0) continue;
+    points.n.push_back(it.value("n", 0.0));
+    points.cost.push_back(it.value("cost_mib", 0.0));
+    points.user.push_back(it.value("user_mib", 0.0));
+    points.kernel.push_back(it.value("kernel_mib", 0.0));
+    points.drop.push_back(it.value("memavailable_drop_mib", 0.0));
+    per_instance_mib = std::max(per_instance_mib, it.value("cost_per_instance_mib", 0.0));
+  }
+}
+
 void SetFit(benchmark::State& st, const std::string& prefix, const LinearFit& f) {
   if (!f.ok) return;
   st.counters[prefix + "slope_mib"] = f.slope;
@@ -163,7 +179,7 @@ class DensitySuite : public Suite {
     // after all are READY and the host settled.
     int vm_parallel = std::max(1, std::atoi(param("density_vm_parallel", "2").c_str()));
     auto timeout = options.ready_timeout;
-    benchmark::AddCustomContext(
+    sweep.AddContext(
         "density_parallel",
         std::to_string(parallel) + " containers and " + std::to_string(vm_parallel) +
             " VMs started and torn down at a time (--param density_parallel=N, "
@@ -175,17 +191,16 @@ class DensitySuite : public Suite {
     if (auto k = param("ksm", ""); !k.empty()) {
       auto modes = ParseKsmModes(k);
       if (!modes) {
-        // Refused, not ignored: one entry that fails saying why.
+        // Refused, not ignored (cvbench run checks every --param before it starts: this is for
+        // callers of the suite that did not): one entry that fails saying why.
         std::string message = modes.error().message();
-        Measured(benchmark::RegisterBenchmark("density/ksm:invalid",
-                                              [message, &sweep](benchmark::State& st) {
-                                                for (auto _ : st) {
-                                                  sweep.Fail(st, message);
-                                                  break;
-                                                }
-                                              }),
-                 1);
-        return 1;
+        return RegisterMeasured(sweep, "density/ksm:invalid", 1,
+                                [message, &sweep](benchmark::State& st) {
+                                  for (auto _ : st) {
+                                    sweep.Fail(st, message);
+                                    break;
+                                  }
+                                });
       }
       ksm_modes = *modes;
     }
@@ -195,7 +210,7 @@ class DensitySuite : public Suite {
     int ksm_settle_ms = std::atoi(param("ksm_settle_ms", "120000").c_str());
     if (!ksm_modes.empty()) {
       KsmSysfs sysfs;
-      benchmark::AddCustomContext(
+      sweep.AddContext(
           "density_ksm",
           sysfs.Available()
               ? "VM entries with ksm:on set " + sysfs.dir() +
@@ -213,7 +228,7 @@ class DensitySuite : public Suite {
               : sysfs.dir() +
                     "/run absent: this kernel has no KSM; the ksm entries fail saying so");
     }
-    benchmark::AddCustomContext(
+    sweep.AddContext(
         "density_settle",
         std::string("before and after: sync, ") +
             (drop_caches ? "echo 3 > /proc/sys/vm/drop_caches (host-wide; --param drop_caches=0 "
@@ -223,7 +238,7 @@ class DensitySuite : public Suite {
             "(RCU-deferred frees landed), at most " +
             std::to_string(settle_ms * 2) + " ms before / " + std::to_string(settle_ms) +
             " ms after (settle_ms); entries say settled=0 when time ran out");
-    benchmark::AddCustomContext(
+    sweep.AddContext(
         "density_cost",
         "cost_mib = user_mib (PSS of the instances' host processes) + kernel_mib (growth of "
         "meminfo Slab + Percpu + Shmem, plus page_tables_mib (VmPTE) and kernel_stacks_mib "
@@ -234,7 +249,7 @@ class DensitySuite : public Suite {
         "launcher's entry with the largest fit_points has them all), "
         "ci95 from Student's t; instances_per_gib_fit = 1024 / fit_slope_mib");
     std::string caps = param("density_max_n", "");
-    benchmark::AddCustomContext(
+    sweep.AddContext(
         "density_n", param("density_n", "1,10,100") +
                          (caps.empty() ? ""
                                        : "; largest N: " + caps +
@@ -253,20 +268,19 @@ class DensitySuite : public Suite {
         slot_ksm.assign(ksm_modes.begin(), ksm_modes.end());
       for (std::optional<bool> ksm_on : slot_ksm) {
         auto points = std::make_shared<Points>();
+        // A resumed run's fits and budget check start from the points recorded before.
+        std::string series = "density/" + slot.display_name +
+                             (ksm_on ? std::string("/ksm:") + (*ksm_on ? "on" : "off") : "") +
+                             "/n:";
+        SeedFromRecord(sweep, series, *points, *per_instance_mib);
         for (int n : slot_counts) {
           int reps = RepetitionsFor(slot, reps_at(n), options);
-          std::string name = "density/" + slot.display_name +
-                             (ksm_on ? std::string("/ksm:") + (*ksm_on ? "on" : "off") : "") +
-                             "/n:" + std::to_string(n);
-          Measured(
-              benchmark::RegisterBenchmark(
-                  name.c_str(),
+          std::string name = series + std::to_string(n);
+          runs += RegisterMeasured(
+                  sweep, name, reps,
                   [=, &sweep](benchmark::State& st) {
                     for (auto _ : st) {
-                      if (sweep.interrupted) {
-                        st.SkipWithError("interrupted");
-                        break;
-                      }
+                      if (sweep.StopRequested(st)) break;
                       sweep.Progress(name);
                       if (*per_instance_mib * n > budget_mib) {
                         sweep.Fail(st, "skipped: " + std::to_string(n) + " instances at about " +
@@ -377,7 +391,7 @@ class DensitySuite : public Suite {
                       }
                       DensityCost cost = ComputeDensityCost(before.meminfo, after.meminfo, mem.pss,
                                                             kernel_of_processes);
-                      st.SetIterationTime(NsToMs(t1 - t0) / 1e3);
+                      sweep.SetTime(st, NsToMs(t1 - t0) / 1e3);
                       auto& c = st.counters;
                       c["n"] = n;
                       c["parallel"] = at_once;
@@ -460,9 +474,7 @@ class DensitySuite : public Suite {
                       // budget).
                       *per_instance_mib = std::max(*per_instance_mib, per);
                     }
-                  }),
-              reps);
-          runs += reps;
+                  });
         }
       }
     }

@@ -68,23 +68,17 @@ class IsolationSuite : public Suite {
       std::string name = "isolation/" + slot.display_name;
       auto timeout = options.ready_timeout;
       int reps = RepetitionsFor(slot, options.repetitions, options);
-      Measured(benchmark::RegisterBenchmark(
-                   name.c_str(),
-                   [l, name, timeout, workload, &sweep](benchmark::State& st) {
-                     for (auto _ : st) {
-                       if (sweep.interrupted) {
-                         st.SkipWithError("interrupted");
-                         break;
-                       }
-                       sweep.Progress(name);
-                       if (auto e = RunOnce(*l, workload, timeout, st); !e.empty()) {
-                         sweep.Fail(st, e);
-                         break;
-                       }
-                     }
-                   }),
-               reps);
-      runs += reps;
+      runs += RegisterMeasured(
+          sweep, name, reps, [l, name, timeout, workload, &sweep](benchmark::State& st) {
+            for (auto _ : st) {
+              if (sweep.StopRequested(st)) break;
+              sweep.Progress(name);
+              if (auto e = RunOnce(*l, workload, timeout, st, sweep); !e.empty()) {
+                sweep.Fail(st, e);
+                break;
+              }
+            }
+          });
     }
     return runs;
   }
@@ -92,7 +86,8 @@ class IsolationSuite : public Suite {
  private:
   // One probe in one instance with fresh markers; "" or what went wrong.
   static std::string RunOnce(launcher::Launcher& l, const std::string& workload,
-                             std::chrono::milliseconds timeout, benchmark::State& st) {
+                             std::chrono::milliseconds timeout, benchmark::State& st,
+                             SweepState& sweep) {
     auto markers = HostMarkers::Create(workload);  // removed when this returns, whatever happens
     if (!markers) return markers.error().message();
     launcher::WorkloadRequest req;
@@ -110,14 +105,14 @@ class IsolationSuite : public Suite {
     if (!torn) return torn.error().message();
     auto reading = ReadIsolation((*inst)->results());
     if (!reading) return reading.error().message();
-    st.SetIterationTime((*inst)->timeline().SinceLaunchMs("exit").value_or(0) / 1e3);
+    sweep.SetTime(st, (*inst)->timeline().SinceLaunchMs("exit").value_or(0) / 1e3);
     for (const auto& [k, v] : reading->values) st.counters[k] = v;
     for (const auto& [k, v] : reading->figures) st.counters[k] = v;
     st.counters["host_port_accepted"] = (*markers)->AcceptConnections();
     std::string label = reading->Label();
     if (!(*markers)->device().empty()) label += " device=" + (*markers)->device();
     if (!(*markers)->notes().empty()) label += " notes=" + (*markers)->notes();
-    st.SetLabel(label);
+    sweep.SetLabel(st, label);
     return "";
   }
 };

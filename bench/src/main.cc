@@ -104,6 +104,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   run->add_option("--param", params, "suite knob key=value (repeatable)");
   run->add_flag("--no-warmup", no_warmup, "skip the untimed warm-up launch");
+  std::string resume_dir;
+  run->add_option("--resume", resume_dir,
+                  "continue the interrupted run in DIR (its partial suite files get their "
+                  "missing repetitions; same commit, image and options, else refused)");
 
   auto* image = app.add_subcommand("image", "build or inspect the image");
   image->fallthrough();  // `image build --kernel minimal` as well as `image --kernel minimal build`
@@ -154,6 +158,19 @@ int main(int argc, char** argv) {
       return 2;
     }
     sweep.suite_options.params[p.substr(0, eq)] = p.substr(eq + 1);
+  }
+  if (!resume_dir.empty()) {
+    if (!sweep.out_dir.empty() && sweep.out_dir != resume_dir) {
+      std::fprintf(stderr, "cvbench: --resume %s and --out %s name different runs\n",
+                   resume_dir.c_str(), sweep.out_dir.c_str());
+      return 2;
+    }
+    if (!cvb::PathExists(resume_dir)) {
+      std::fprintf(stderr, "cvbench: --resume %s: no such run directory\n", resume_dir.c_str());
+      return 2;
+    }
+    sweep.out_dir = resume_dir;
+    sweep.resume = true;
   }
   if (sweep.out_dir.empty()) sweep.out_dir = DefaultOutDir();
   return cvb::bench::RunSweep(sweep, registry);

@@ -52,14 +52,11 @@ class ScaleoutSuite : public Suite {
           int threads = how == "sequential" ? 1 : parallel;
           int slot_reps =
               RepetitionsFor(slot, how == "sequential" ? sequential_reps : reps, options);
-          Measured(benchmark::RegisterBenchmark(
-              name.c_str(),
+          runs += RegisterMeasured(
+              sweep, name, slot_reps,
               [=, &sweep](benchmark::State& st) {
                 for (auto _ : st) {
-                  if (sweep.interrupted) {
-                    st.SkipWithError("interrupted");
-                    break;
-                  }
+                  if (sweep.StopRequested(st)) break;
                   sweep.Progress(name);
                   std::vector<HostLimit> limits = ReadFleetLimits();
                   if (auto fits = CheckFleetLimits(n, limits, ReadLimitUse()); !fits) {
@@ -91,7 +88,7 @@ class ScaleoutSuite : public Suite {
                     sweep.Fail(st, torn.error().message());
                     break;
                   }
-                  st.SetIterationTime(all_ready_ms / 1e3);
+                  sweep.SetTime(st, all_ready_ms / 1e3);
                   st.counters["n"] = n;
                   st.counters["parallel"] = threads;
                   st.counters["all_ready_ms"] = all_ready_ms;
@@ -104,9 +101,7 @@ class ScaleoutSuite : public Suite {
                     st.counters[key] = NsToMs(ready[k] - fleet.start_ns());
                   }
                 }
-              }),
-                   slot_reps);
-          runs += slot_reps;
+              });
         }
       }
     }

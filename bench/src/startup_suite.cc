@@ -25,12 +25,9 @@ class StartupSuite : public Suite {
       launcher::Launcher* l = slot.launcher.get();
       std::string name = "startup/" + slot.display_name;
       auto timeout = options.ready_timeout;
-      Measured(benchmark::RegisterBenchmark(name.c_str(), [l, name, timeout, &sweep](benchmark::State& st) {
+      runs += RegisterMeasured(sweep, name, options.repetitions, [l, name, timeout, &sweep](benchmark::State& st) {
         for (auto _ : st) {
-          if (sweep.interrupted) {
-            st.SkipWithError("interrupted");
-            break;
-          }
+          if (sweep.StopRequested(st)) break;
           sweep.Progress(name);
           launcher::WorkloadRequest req;
           req.mode = "ready";
@@ -55,7 +52,7 @@ class StartupSuite : public Suite {
             break;
           }
           const auto& tl = (*inst)->timeline();
-          st.SetIterationTime(tl.SinceLaunchMs("exit").value_or(0) / 1e3);
+          sweep.SetTime(st, tl.SinceLaunchMs("exit").value_or(0) / 1e3);
           for (const auto& [counter, value] : tl.Counters()) st.counters[counter] = value;
           // How long the workload itself took from its first instruction to READY, on its own
           // clock: separates the instance's start-up from the workload's.
@@ -64,9 +61,7 @@ class StartupSuite : public Suite {
             if (s && r) st.counters["workload_start_to_ready_ms"] = (*r - *s) / 1e6;
           }
         }
-      }),
-               options.repetitions);
-      runs += options.repetitions;
+      });
     }
     return runs;
   }

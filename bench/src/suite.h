@@ -4,7 +4,6 @@
 
 #include <benchmark/benchmark.h>
 
-#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -15,6 +14,7 @@
 
 #include "cvb/image/image.h"
 #include "cvb/launcher/launcher.h"
+#include "sweep_state.h"
 
 namespace cvb::bench {
 
@@ -28,19 +28,6 @@ struct SuiteOptions {
   int repetitions = 10;
   std::chrono::milliseconds ready_timeout{60'000};
   std::map<std::string, std::string> params;  // suite knobs from --param k=v
-};
-
-// Shared by every benchmark of a sweep: progress reporting and the interrupt flag.
-struct SweepState {
-  std::atomic<bool> interrupted{false};
-  int total_runs = 0;
-  int done_runs = 0;
-  int failures = 0;
-  int64_t suite_start_ns = 0;  // set by the suite's first Progress
-  // "[12/40] startup/crun (3m10s so far, about 7m05s left)" on stderr.
-  void Progress(const std::string& what);
-  // Marks the benchmark failed with the message (Google Benchmark's SkipWithError).
-  void Fail(benchmark::State& state, const std::string& message);
 };
 
 class Suite {
@@ -60,11 +47,6 @@ class Suite {
     return Ok();
   }
 };
-
-// How every suite's entry is measured: one launch (or fleet) per repetition, manual time in
-// `unit`, and min/max beside Google Benchmark's mean/median/stddev/cv aggregates.
-benchmark::internal::Benchmark* Measured(benchmark::internal::Benchmark* entry, int repetitions,
-                                         benchmark::TimeUnit unit = benchmark::kMillisecond);
 
 // Repetitions of one launcher's entries: `repetitions`, capped for the launchers named in
 // --param repetitions_max ("qemu=3,libvirt/kernel:distro=2"; a slot's own name wins over its

@@ -5,8 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
-#include <set>
+#include <optional>
 
 #include "context.h"
 #include "cvb/common/file.h"
@@ -17,7 +16,9 @@
 #include "cvb/launcher/oci.h"
 #include "cvb/vmdriver/launchers.h"
 #include "host_limits.h"
+#include "params.h"
 #include "reporter.h"
+#include "result_file.h"
 
 namespace cvb::bench {
 namespace {
@@ -59,15 +60,484 @@ class InterruptFlag {
 
 constexpr int kExitInterrupted = 130;
 
-// The suite's Finish step on its result file, written back whole (atomically) when it succeeds.
-Result<void> FinishSuiteFile(Suite& suite, const std::string& path) {
-  CVB_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
-  auto doc = nlohmann::json::parse(text, nullptr, false);
-  if (doc.is_discarded()) return Failure(path + ": not JSON; left as written");
-  auto finished = suite.Finish(doc);
-  if (!finished) return finished.error().wrap(path + " left as written");
-  return WriteFileAtomic(path, doc.dump(2) + "\n");
+std::string UtcNow() {
+  char date[32];
+  time_t now = ::time(nullptr);
+  tm utc;
+  ::gmtime_r(&now, &utc);
+  ::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return date;
 }
+
+std::string Joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+// Scratch state (runtime roots, per-container bundles) on a short tmpfs path: runtimes put unix
+// sockets there, whose paths must stay under 108 bytes. Removed with whatever is left in it.
+struct WorkDir {
+  std::string dir = "/run/cvbench/" + std::to_string(::getpid());
+  ~WorkDir() {
+    ReapOrphans();
+    (void)RemoveTree(dir);
+    ::rmdir("/run/cvbench");  // only succeeds when no other sweep uses it
+  }
+};
+
+// One `cvbench run`: the steps below in order, each named for what it does. Members are declared
+// so that the interrupt flag outlives the work directory and the launcher slots: their
+// destructors (teardown) run with the flag still installed.
+class SweepRun {
+ public:
+  SweepRun(const SweepConfig& config, launcher::Registry& registry)
+      : config_(config), registry_(registry), factories_(SuiteFactories()) {}
+
+  int Run() {
+    if (int rc = ValidateRequest()) return rc;
+    // The host as it is, before the conditions below change what this process sees.
+    context_ = HostContext();
+    if (int rc = OpenEarlierRecords()) return rc;
+    if (int rc = PrepareHost()) return rc;
+    if (int rc = MakeDirectories()) return rc;
+    if (int rc = BuildImage()) return rc;
+    if (int rc = PrepareLaunchers()) return rc;
+    RecordRunContext();
+    if (int rc = WarmUp()) return rc;
+    if (int rc = TakeFingerprints()) return rc;
+    return RunSuites();
+  }
+
+ private:
+  // Suites, launchers and every --param known, before anything starts.
+  int ValidateRequest() {
+    for (const auto& s : config_.suites) {
+      if (!factories_.count(s)) {
+        std::string known;
+        for (const auto& [n, f] : factories_) known += (known.empty() ? "" : ", ") + n;
+        std::fprintf(stderr, "cvbench: unknown suite '%s' (known: %s)\n", s.c_str(),
+                     known.c_str());
+        return 2;
+      }
+    }
+    for (const auto& l : config_.launchers) {
+      if (!registry_.Has(l)) {
+        std::string known;
+        for (const auto& n : registry_.Names()) known += (known.empty() ? "" : ", ") + n;
+        std::fprintf(stderr, "cvbench: unknown launcher '%s' (known: %s)\n", l.c_str(),
+                     known.c_str());
+        return 2;
+      }
+    }
+    if (config_.launchers.empty() || config_.suites.empty()) {
+      std::fprintf(stderr, "cvbench: no suite or no launcher given\n");
+      return 2;
+    }
+    if (auto p = CheckRunParams(config_.suite_options.params); !p) {
+      std::fprintf(stderr, "cvbench: %s\n", p.error().message().c_str());
+      return 2;
+    }
+    return 0;
+  }
+
+  // What a resumed run must share with the run it continues (the image hash is checked once the
+  // image is built).
+  nlohmann::json RunConfig(const std::string& suite) const {
+    nlohmann::json params = nlohmann::json::object();
+    for (const auto& [k, v] : config_.suite_options.params) params[k] = v;
+    return {{"suite", suite},
+            {"git_sha", context_.at("git_sha")},
+            {"git_dirty", context_.at("git_dirty")},
+            {"launchers", Joined(config_.launchers)},
+            {"kernels", Joined(config_.kernels)},
+            {"repetitions", config_.suite_options.repetitions},
+            {"timeout_s", static_cast<int>(config_.suite_options.ready_timeout.count() / 1000)},
+            {"warmup", config_.warmup},
+            {"params", params}};
+  }
+
+  // A suite file already in --out is another run's: refused, unless --resume continues it (same
+  // git sha, launchers, parameters...; what differs is named). Nothing has started yet.
+  int OpenEarlierRecords() {
+    if (config_.resume) RemoveDeadWritersTemporaries();
+    for (const auto& suite : config_.suites) {
+      std::string path = SuitePath(suite);
+      if (!PathExists(path)) continue;
+      if (!config_.resume) {
+        std::fprintf(stderr, "cvbench: %s\n", ResultFile::Refusal(path).c_str());
+        return 2;
+      }
+      auto earlier = ResultFile::Open(path);
+      if (!earlier) {
+        std::fprintf(stderr, "cvbench: --resume: %s\n", earlier.error().message().c_str());
+        return 2;
+      }
+      nlohmann::json recorded = earlier->config();
+      recorded.erase("image_hash");
+      std::string differs = ResultFile::Mismatch(recorded, RunConfig(suite));
+      if (!differs.empty()) {
+        std::fprintf(stderr,
+                     "cvbench: --resume: %s was run with other settings: %s; resume it with "
+                     "the same command at the same commit\n",
+                     path.c_str(), differs.c_str());
+        return 2;
+      }
+      std::fprintf(stderr, "cvbench: --resume: %s: %s\n", path.c_str(),
+                   earlier->complete() ? "complete, kept as it is"
+                                       : "partial, its missing repetitions will run");
+      earlier_.emplace(suite, std::move(*earlier));
+    }
+    return 0;
+  }
+
+  // A run killed while rewriting a record leaves <file>.tmp.<pid> beside it (the record itself is
+  // whole: the rename had not happened). Those of writers that are gone are removed.
+  void RemoveDeadWritersTemporaries() {
+    for (const auto& name : ListDirectory(config_.out_dir)) {
+      size_t at = name.rfind(".tmp.");
+      if (at == std::string::npos) continue;
+      std::string pid = name.substr(at + 5);
+      if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+      if (::kill(std::atoi(pid.c_str()), 0) == 0 || errno != ESRCH) continue;
+      std::string path = config_.out_dir + "/" + name;
+      if (::unlink(path.c_str()) == 0)
+        std::fprintf(stderr, "cvbench: --resume: removed %s (a dead run's half-written copy)\n",
+                     path.c_str());
+    }
+  }
+
+  // Leftovers of dead sweeps, the host conditions OCI runtimes need, cvbench's own limits.
+  int PrepareHost() {
+    bool any_container = false;
+    for (const auto& l : config_.launchers) any_container |= registry_.KindOf(l) == "container";
+    // A cvbench that was killed (SIGKILL, OOM killer, CI timeout) could not clean up: remove what
+    // it left before measuring anything (leftovers.h). Its containers are deleted through their
+    // runtimes, which need the same host conditions as a container sweep.
+    launcher::LeftoverRoots leftover_roots;
+    if (auto it = config_.suite_options.params.find("scratch_dir");
+        it != config_.suite_options.params.end() && !it->second.empty())
+      leftover_roots.scratch_roots.push_back(it->second);
+    bool leftovers = !launcher::DeadSweepOwners(leftover_roots).empty();
+    if (any_container || leftovers) {
+      auto c = launcher::EnterOciHostConditions();
+      if (!c) {
+        std::fprintf(stderr, "cvbench: %s\n", c.error().message().c_str());
+        return 2;
+      }
+      host_conditions_ = *c;
+    }
+    if (leftovers) {
+      auto removed = launcher::ReapDeadSweeps(leftover_roots);
+      std::string all;
+      for (const auto& line : removed) {
+        std::fprintf(stderr, "cvbench: leftover of a dead sweep: %s\n", line.c_str());
+        all += (all.empty() ? "" : "; ") + line;
+      }
+      context_["leftovers_removed"] = all.empty() ? "none" : all;
+    }
+    if (auto r = BecomeSubreaper(); !r)
+      std::fprintf(stderr, "cvbench: warning: %s\n", r.error().message().c_str());
+    // Fleets of 1000 instances hold a pipe per instance: cvbench's own soft limits go up to the
+    // hard ones (more needs CAP_SYS_RESOURCE); a step that would still exceed a limit is stopped
+    // naming it (host_limits.h, density and scale-out).
+    std::string raised;
+    for (const auto& r : RaiseOwnSoftLimits()) raised += (raised.empty() ? "" : ", ") + r;
+    context_["limits_raised"] =
+        raised.empty() ? "none (soft limits already at the hard ones)" : raised;
+    context_["host_limits"] = DescribeLimits(ReadFleetLimits());
+    return 0;
+  }
+
+  int MakeDirectories() {
+    work_dir_.emplace();
+    for (const auto& dir : {config_.out_dir, work_dir_->dir}) {
+      if (auto made = MakeDirs(dir); !made) {
+        std::fprintf(stderr, "cvbench: %s\n", made.error().message().c_str());
+        return 2;
+      }
+    }
+    return 0;
+  }
+
+  int BuildImage() {
+    std::fprintf(stderr, "cvbench: building the image\n");
+    auto image = image::BuildImage();
+    if (StopIfInterrupted("the image build")) return kExitInterrupted;
+    if (!image) {
+      std::fprintf(stderr, "cvbench: %s\n", image.error().message().c_str());
+      return 2;
+    }
+    image_ = std::move(*image);
+    for (const auto& [suite, earlier] : earlier_) {
+      std::string recorded = earlier.config().value("image_hash", std::string());
+      if (recorded != image_.hash) {
+        std::fprintf(stderr,
+                     "cvbench: --resume: %s was measured with image %s, this build makes %s\n",
+                     earlier.path().c_str(), recorded.c_str(), image_.hash.c_str());
+        return 2;
+      }
+    }
+    return 0;
+  }
+
+  // One slot per launcher, and per kernel profile for VM launchers: checked and prepared.
+  int PrepareLaunchers() {
+    for (const auto& name : config_.launchers) {
+      std::vector<std::string> kernels =
+          registry_.KindOf(name) == "vm" ? config_.kernels : std::vector<std::string>{""};
+      for (const auto& kernel : kernels) {
+        std::string display = kernel.empty() ? name : name + "/kernel:" + kernel;
+        launcher::LauncherConfig lc{name, work_dir_->dir, kernel, config_.suite_options.params};
+        lc.artefacts_dir = config_.out_dir + "/instances/" + launcher::ArtefactDirName(display);
+        auto l = registry_.Make(lc);
+        if (!l) {
+          std::fprintf(stderr, "cvbench: %s\n", l.error().message().c_str());
+          return 2;
+        }
+        if (auto c = (*l)->Check(); !c) {
+          std::fprintf(stderr, "cvbench: launcher %s: %s\n", name.c_str(),
+                       c.error().message().c_str());
+          // ENOENT: this host lacks the launcher's binary or device. Its own exit code and a
+          // marker line let a caller (scripts/check-regression) tell "not installed here" from
+          // a launcher that is there and broken.
+          if (c.error().err == ENOENT) {
+            std::fprintf(stderr, "cvbench: unavailable-launcher: %s\n", name.c_str());
+            return kExitLauncherUnavailable;
+          }
+          return 2;
+        }
+        std::fprintf(stderr, "cvbench: preparing %s\n", display.c_str());
+        auto prepared = (*l)->Prepare(image_);
+        if (StopIfInterrupted("the launchers' preparation")) return kExitInterrupted;
+        if (!prepared) {
+          std::fprintf(stderr, "cvbench: launcher %s: prepare: %s\n", display.c_str(),
+                       prepared.error().message().c_str());
+          return 2;
+        }
+        for (const auto& [k, v] : (*l)->Conditions())
+          context_["launcher." + display + "." + k] = v;
+        slots_.push_back({display, std::move(*l)});
+      }
+    }
+    return 0;
+  }
+
+  void RecordRunContext() {
+    if (!host_conditions_.empty()) context_["host_conditions"] = host_conditions_;
+    context_["repetitions"] = std::to_string(config_.suite_options.repetitions);
+    // Every --param as given (per-launcher repetition caps, density's N...): what the entries'
+    // repetitions and scales came from.
+    std::string params;
+    for (const auto& [k, v] : config_.suite_options.params)
+      params += (params.empty() ? "" : " ") + k + "=" + v;
+    if (!params.empty()) context_["params"] = params;
+    context_["image_hash"] = image_.hash;
+    context_["launchers"] = "";
+    for (const auto& s : slots_)
+      context_["launchers"] += (context_["launchers"].empty() ? "" : ",") + s.display_name;
+    context_["order"] = "random interleaving of repetitions (Google Benchmark)";
+    context_["results_durability"] =
+        "every repetition is written to its suite file when it finishes (temporary file, fsync, "
+        "rename); run.state says partial or complete";
+  }
+
+  // One untimed launch per launcher: page cache, runtime binaries and the daemon warmed up the
+  // same way for all, so the first measured run is not an outlier of cold caches.
+  int WarmUp() {
+    if (!config_.warmup) return 0;
+    context_["warmup"] = "1 untimed launch per launcher";
+    for (auto& s : slots_) {
+      launcher::WorkloadRequest req;
+      auto inst = s.launcher->Start(req);
+      if (!inst) {
+        // Ctrl-C reaches the runtime command in flight too: its failure is the interruption.
+        if (StopIfInterrupted("the warm-up")) return kExitInterrupted;
+        std::fprintf(stderr, "cvbench: launcher %s: warm-up launch failed: %s\n",
+                     s.display_name.c_str(), inst.error().message().c_str());
+        return 1;
+      }
+      auto ready = (*inst)->WaitReady(config_.suite_options.ready_timeout);
+      if (ready) (void)(*inst)->WaitExit(config_.suite_options.ready_timeout);
+      (void)(*inst)->Teardown();
+      if (StopIfInterrupted("the warm-up")) return kExitInterrupted;
+      if (!ready) {
+        std::fprintf(stderr, "cvbench: launcher %s: warm-up launch failed: %s\n",
+                     s.display_name.c_str(), ready.error().message().c_str());
+        return 1;
+      }
+    }
+    return 0;
+  }
+
+  // What each launcher's instance really got (launcher/fingerprint.h): one untimed launch of the
+  // `fingerprint` workload mode per launcher, after the warm-up and outside every measurement.
+  // Context keys fingerprint.<launcher>.<key> in every suite's JSON; scripts/report tables them.
+  int TakeFingerprints() {
+    context_["fingerprint"] =
+        "one untimed launch of the fingerprint mode per launcher (default request: the startup "
+        "bundle); keys fingerprint.<launcher>.<key>, host view unprefixed, workload's view self.*";
+    for (auto& s : slots_) {
+      auto fp = launcher::TakeFingerprint(*s.launcher, config_.suite_options.ready_timeout);
+      if (StopIfInterrupted("the fingerprints")) return kExitInterrupted;
+      std::string prefix = "fingerprint." + s.display_name + ".";
+      if (!fp) {
+        std::fprintf(stderr, "cvbench: warning: launcher %s: %s\n", s.display_name.c_str(),
+                     fp.error().message().c_str());
+        context_[prefix + "error"] = fp.error().message();
+        continue;
+      }
+      for (const auto& [k, v] : *fp) context_[prefix + k] = v;
+    }
+    return 0;
+  }
+
+  // The suite's record: a new file, or the earlier run's when resuming; a new attempt in it.
+  Result<ResultFile> OpenRecord(const std::string& suite) {
+    nlohmann::json context = nlohmann::json::object();
+    for (const auto& [k, v] : context_) context[k] = v;
+    nlohmann::json attempt = {{"started_utc", UtcNow()},
+                              {"pid", static_cast<int>(::getpid())},
+                              {"loadavg", Trim(ReadFile("/proc/loadavg").value_or_empty())}};
+    auto it = earlier_.find(suite);
+    if (it == earlier_.end()) {
+      nlohmann::json config = RunConfig(suite);
+      config["image_hash"] = image_.hash;
+      CVB_ASSIGN_OR_RETURN(ResultFile file,
+                           ResultFile::Create(SuitePath(suite), suite, context, config));
+      attempt["order"] = "random interleaving of the planned repetitions";
+      CVB_TRY(file.BeginAttempt(attempt));
+      return file;
+    }
+    ResultFile file = std::move(it->second);
+    earlier_.erase(it);
+    if (file.complete()) return file;  // kept as it is: nothing to add, not even an attempt
+    // The context stays the first attempt's (what its repetitions ran under); this attempt's own
+    // host facts, and every fingerprint key that reads differently now, go into its entry.
+    const nlohmann::json& recorded = file.document()["context"];
+    nlohmann::json changed = nlohmann::json::object();
+    for (const auto& [k, v] : context_) {
+      if (k.rfind("fingerprint.", 0) != 0) continue;
+      std::string before = recorded.value(k, std::string("(absent)"));
+      if (before != v) changed[k] = {{"recorded", before}, {"now", v}};
+    }
+    attempt["resumed"] = true;
+    attempt["order"] =
+        "random interleaving of the remaining repetitions among themselves (resumed run)";
+    attempt["date_utc"] = context_["date_utc"];
+    if (context_.count("leftovers_removed"))
+      attempt["leftovers_removed"] = context_["leftovers_removed"];
+    if (!changed.empty()) attempt["fingerprint_changed"] = changed;
+    CVB_TRY(file.BeginAttempt(attempt));
+    return file;
+  }
+
+  int RunSuites() {
+    int exit_code = 0;
+    for (const auto& suite_name : config_.suites) {
+      auto file = OpenRecord(suite_name);
+      if (!file) {
+        std::fprintf(stderr, "cvbench: suite %s: %s\n", suite_name.c_str(),
+                     file.error().message().c_str());
+        exit_code = 2;
+        break;
+      }
+      if (file->complete()) {
+        std::fprintf(stderr, "cvbench: suite %s: complete in %s, nothing to resume\n",
+                     suite_name.c_str(), file->path().c_str());
+        continue;
+      }
+      int rc = RunSuite(suite_name, *file);
+      if (rc == kExitInterrupted || rc == kExitResultsUnwritable || rc == 2) return rc;
+      if (rc != 0) exit_code = rc;
+    }
+    return exit_code;
+  }
+
+  int RunSuite(const std::string& suite_name, ResultFile& file) {
+    auto suite = factories_[suite_name]();
+    benchmark::ClearRegisteredBenchmarks();
+    sweep_.done_runs = 0;
+    sweep_.suite_start_ns = 0;
+    sweep_.results = &file;
+    struct Detach {
+      SweepState& s;
+      ~Detach() { s.results = nullptr; }
+    } detach{sweep_};
+    sweep_.total_runs = suite->Register(slots_, config_.suite_options, sweep_);
+    if (!sweep_.plan_error.empty()) {
+      std::fprintf(stderr, "cvbench: suite %s: --resume: %s\n", suite_name.c_str(),
+                   sweep_.plan_error.c_str());
+      return 2;
+    }
+    if (auto sealed = file.SealPlan(); !sealed) {
+      std::fprintf(stderr, "cvbench: suite %s: cannot write %s\n", suite_name.c_str(),
+                   sealed.error().message().c_str());
+      return kExitResultsUnwritable;
+    }
+    std::fprintf(stderr, "cvbench: suite %s: %d runs over %zu launchers -> %s%s\n",
+                 suite_name.c_str(), sweep_.total_runs, slots_.size(), file.path().c_str(),
+                 file.attempt() > 0 ? " (resumed)" : "");
+    // Google Benchmark's console table on stdout; the JSON is the record's, written as each
+    // repetition finishes.
+    ConsoleOnlyReporter reporter;
+    if (sweep_.total_runs > 0) benchmark::RunSpecifiedBenchmarks(&reporter);
+    benchmark::ClearRegisteredBenchmarks();
+    if (!sweep_.write_error.empty()) {
+      std::fprintf(stderr, "cvbench: suite %s stopped: %s\n", suite_name.c_str(),
+                   sweep_.write_error.c_str());
+      return kExitResultsUnwritable;
+    }
+    if (sweep_.interrupted) {
+      // The repetition in flight is not a result (it was cut short): the record says so, and a
+      // resumed run measures it.
+      (void)file.NoteAttempt("interrupted", "by SIGINT or SIGTERM during " +
+                                                 (sweep_.current_entry().empty()
+                                                      ? std::string("the suite's start")
+                                                      : sweep_.current_entry()) +
+                                                 " at " + UtcNow() +
+                                                 "; its unfinished repetition was not recorded");
+    }
+    if (sweep_.interrupted || !file.AllDone()) {
+      std::fprintf(stderr,
+                   "cvbench: suite %s: partial: %s keeps every repetition that finished; "
+                   "cvbench run --resume continues it\n",
+                   suite_name.c_str(), file.path().c_str());
+      return sweep_.interrupted ? kExitInterrupted : 1;
+    }
+    auto completed = file.Complete([&suite](nlohmann::json& doc) { return suite->Finish(doc); });
+    if (!completed) {
+      std::fprintf(stderr, "cvbench: suite %s: %s\n", suite_name.c_str(),
+                   completed.error().message().c_str());
+      return completed.error().err == 0 ? 1 : kExitResultsUnwritable;
+    }
+    return sweep_.failures ? 1 : 0;
+  }
+
+  std::string SuitePath(const std::string& suite) const {
+    return config_.out_dir + "/" + suite + ".json";
+  }
+
+  // Between the steps before the suites: an interrupt stops here; what was set up is torn down
+  // by the destructors on the way out.
+  bool StopIfInterrupted(const char* during) {
+    if (!sweep_.interrupted) return false;
+    std::fprintf(stderr, "cvbench: interrupted during %s; nothing measured\n", during);
+    return true;
+  }
+
+  const SweepConfig& config_;
+  launcher::Registry& registry_;
+  std::map<std::string, std::function<std::unique_ptr<Suite>()>> factories_;
+  SweepState sweep_;
+  InterruptFlag interrupt_flag_{&sweep_};
+  std::map<std::string, std::string> context_;
+  std::map<std::string, ResultFile> earlier_;  // --resume: the records being continued
+  std::string host_conditions_;
+  std::optional<WorkDir> work_dir_;
+  image::Image image_;
+  std::vector<LauncherSlot> slots_;
+};
 
 }  // namespace
 
@@ -79,241 +549,10 @@ launcher::Registry BuiltinRegistry() {
 }
 
 int RunSweep(const SweepConfig& config, launcher::Registry& registry) {
-  auto factories = SuiteFactories();
-  for (const auto& s : config.suites) {
-    if (!factories.count(s)) {
-      std::string known;
-      for (const auto& [n, f] : factories) known += (known.empty() ? "" : ", ") + n;
-      std::fprintf(stderr, "cvbench: unknown suite '%s' (known: %s)\n", s.c_str(), known.c_str());
-      return 2;
-    }
-  }
-  for (const auto& l : config.launchers) {
-    if (!registry.Has(l)) {
-      std::string known;
-      for (const auto& n : registry.Names()) known += (known.empty() ? "" : ", ") + n;
-      std::fprintf(stderr, "cvbench: unknown launcher '%s' (known: %s)\n", l.c_str(),
-                   known.c_str());
-      return 2;
-    }
-  }
-  if (config.launchers.empty() || config.suites.empty()) {
-    std::fprintf(stderr, "cvbench: no suite or no launcher given\n");
-    return 2;
-  }
-
-  // Declared before everything that starts instances or holds host state (work directory,
-  // launcher slots), so it outlives them: their destructors run with the flag still installed.
-  SweepState sweep;
-  InterruptFlag interrupt_flag(&sweep);
-  // Between the steps before the suites: an interrupt stops here; what was set up is torn down
-  // by the destructors on the way out.
-  auto stop_if_interrupted = [&sweep](const char* during) {
-    if (!sweep.interrupted) return false;
-    std::fprintf(stderr, "cvbench: interrupted during %s; nothing measured\n", during);
-    return true;
-  };
-
-  // The host as it is, before the conditions below change what this process sees.
-  std::map<std::string, std::string> context = HostContext();
-
-  // Process-wide conditions first, while we are single-threaded.
-  std::string host_conditions;
-  bool any_container = false;
-  for (const auto& l : config.launchers) any_container |= registry.KindOf(l) == "container";
-  // A cvbench that was killed (SIGKILL, OOM killer, CI timeout) could not clean up: remove what
-  // it left before measuring anything (leftovers.h). Its containers are deleted through their
-  // runtimes, which need the same host conditions as a container sweep.
-  launcher::LeftoverRoots leftover_roots;
-  if (auto it = config.suite_options.params.find("scratch_dir");
-      it != config.suite_options.params.end() && !it->second.empty())
-    leftover_roots.scratch_roots.push_back(it->second);
-  bool leftovers = !launcher::DeadSweepOwners(leftover_roots).empty();
-  if (any_container || leftovers) {
-    auto c = launcher::EnterOciHostConditions();
-    if (!c) {
-      std::fprintf(stderr, "cvbench: %s\n", c.error().message().c_str());
-      return 2;
-    }
-    host_conditions = *c;
-  }
-  if (leftovers) {
-    auto removed = launcher::ReapDeadSweeps(leftover_roots);
-    std::string all;
-    for (const auto& line : removed) {
-      std::fprintf(stderr, "cvbench: leftover of a dead sweep: %s\n", line.c_str());
-      all += (all.empty() ? "" : "; ") + line;
-    }
-    context["leftovers_removed"] = all.empty() ? "none" : all;
-  }
-  if (auto r = BecomeSubreaper(); !r)
-    std::fprintf(stderr, "cvbench: warning: %s\n", r.error().message().c_str());
-  // Fleets of 1000 instances hold a pipe per instance: cvbench's own soft limits go up to the hard
-  // ones (more needs CAP_SYS_RESOURCE); a step that would still exceed a limit is stopped naming it
-  // (host_limits.h, density and scale-out).
-  {
-    std::string raised;
-    for (const auto& r : RaiseOwnSoftLimits()) raised += (raised.empty() ? "" : ", ") + r;
-    context["limits_raised"] = raised.empty() ? "none (soft limits already at the hard ones)" : raised;
-    context["host_limits"] = DescribeLimits(ReadFleetLimits());
-  }
-
-  // Scratch state (runtime roots, per-container bundles) on a short tmpfs path: runtimes put
-  // unix sockets there, whose paths must stay under 108 bytes.
-  std::string work_dir = "/run/cvbench/" + std::to_string(::getpid());
-  struct WorkDirGuard {
-    std::string dir;
-    ~WorkDirGuard() {
-      ReapOrphans();
-      (void)RemoveTree(dir);
-      ::rmdir("/run/cvbench");  // only succeeds when no other sweep uses it
-    }
-  } work_dir_guard{work_dir};
-  for (const auto& dir : {config.out_dir, work_dir}) {
-    if (auto made = MakeDirs(dir); !made) {
-      std::fprintf(stderr, "cvbench: %s\n", made.error().message().c_str());
-      return 2;
-    }
-  }
-
-  std::fprintf(stderr, "cvbench: building the image\n");
-  auto image = image::BuildImage();
-  if (stop_if_interrupted("the image build")) return kExitInterrupted;
-  if (!image) {
-    std::fprintf(stderr, "cvbench: %s\n", image.error().message().c_str());
-    return 2;
-  }
-
-  // Launchers: one slot per launcher, and per kernel profile for VM launchers.
-  std::vector<LauncherSlot> slots;
-  for (const auto& name : config.launchers) {
-    std::vector<std::string> kernels = registry.KindOf(name) == "vm" ? config.kernels
-                                                          : std::vector<std::string>{""};
-    for (const auto& kernel : kernels) {
-      std::string display = kernel.empty() ? name : name + "/kernel:" + kernel;
-      launcher::LauncherConfig lc{name, work_dir, kernel, config.suite_options.params};
-      lc.artefacts_dir = config.out_dir + "/instances/" + launcher::ArtefactDirName(display);
-      auto l = registry.Make(lc);
-      if (!l) {
-        std::fprintf(stderr, "cvbench: %s\n", l.error().message().c_str());
-        return 2;
-      }
-      if (auto c = (*l)->Check(); !c) {
-        std::fprintf(stderr, "cvbench: launcher %s: %s\n", name.c_str(),
-                     c.error().message().c_str());
-        // ENOENT: this host lacks the launcher's binary or device. Its own exit code and a
-        // marker line let a caller (scripts/check-regression) tell "not installed here" from a
-        // launcher that is there and broken.
-        if (c.error().err == ENOENT) {
-          std::fprintf(stderr, "cvbench: unavailable-launcher: %s\n", name.c_str());
-          return kExitLauncherUnavailable;
-        }
-        return 2;
-      }
-      std::fprintf(stderr, "cvbench: preparing %s\n", display.c_str());
-      auto prepared = (*l)->Prepare(*image);
-      if (stop_if_interrupted("the launchers' preparation")) return kExitInterrupted;
-      if (!prepared) {
-        std::fprintf(stderr, "cvbench: launcher %s: prepare: %s\n", display.c_str(),
-                     prepared.error().message().c_str());
-        return 2;
-      }
-      for (const auto& [k, v] : (*l)->Conditions()) context["launcher." + display + "." + k] = v;
-      slots.push_back({display, std::move(*l)});
-    }
-  }
-  if (!host_conditions.empty()) context["host_conditions"] = host_conditions;
-  context["repetitions"] = std::to_string(config.suite_options.repetitions);
-  // Every --param as given (per-launcher repetition caps, density's N...): what the entries'
-  // repetitions and scales came from.
-  std::string params;
-  for (const auto& [k, v] : config.suite_options.params)
-    params += (params.empty() ? "" : " ") + k + "=" + v;
-  if (!params.empty()) context["params"] = params;
-  context["image_hash"] = image->hash;
-  context["launchers"] = "";
-  for (const auto& s : slots) context["launchers"] += (context["launchers"].empty() ? "" : ",") +
-                                                       s.display_name;
-  context["order"] = "random interleaving of repetitions (Google Benchmark)";
-
-  // One untimed launch per launcher: page cache, runtime binaries and the daemon warmed up the
-  // same way for all, so the first measured run is not an outlier of cold caches.
-  if (config.warmup) {
-    context["warmup"] = "1 untimed launch per launcher";
-    for (auto& s : slots) {
-      launcher::WorkloadRequest req;
-      auto inst = s.launcher->Start(req);
-      if (!inst) {
-        // Ctrl-C reaches the runtime command in flight too: its failure is the interruption.
-        if (stop_if_interrupted("the warm-up")) return kExitInterrupted;
-        std::fprintf(stderr, "cvbench: launcher %s: warm-up launch failed: %s\n",
-                     s.display_name.c_str(), inst.error().message().c_str());
-        return 1;
-      }
-      auto ready = (*inst)->WaitReady(config.suite_options.ready_timeout);
-      if (ready) (void)(*inst)->WaitExit(config.suite_options.ready_timeout);
-      (void)(*inst)->Teardown();
-      if (stop_if_interrupted("the warm-up")) return kExitInterrupted;
-      if (!ready) {
-        std::fprintf(stderr, "cvbench: launcher %s: warm-up launch failed: %s\n",
-                     s.display_name.c_str(), ready.error().message().c_str());
-        return 1;
-      }
-    }
-  }
-  // What each launcher's instance really got (launcher/fingerprint.h): one untimed launch of the
-  // `fingerprint` workload mode per launcher, after the warm-up and outside every measurement.
-  // Context keys fingerprint.<launcher>.<key> in every suite's JSON; scripts/report tables them.
-  context["fingerprint"] =
-      "one untimed launch of the fingerprint mode per launcher (default request: the startup "
-      "bundle); keys fingerprint.<launcher>.<key>, host view unprefixed, workload's view self.*";
-  for (auto& s : slots) {
-    auto fp = launcher::TakeFingerprint(*s.launcher, config.suite_options.ready_timeout);
-    if (stop_if_interrupted("the fingerprints")) return kExitInterrupted;
-    std::string prefix = "fingerprint." + s.display_name + ".";
-    if (!fp) {
-      std::fprintf(stderr, "cvbench: warning: launcher %s: %s\n", s.display_name.c_str(),
-                   fp.error().message().c_str());
-      context[prefix + "error"] = fp.error().message();
-      continue;
-    }
-    for (const auto& [k, v] : *fp) context[prefix + k] = v;
-  }
-  for (const auto& [k, v] : context) benchmark::AddCustomContext(k, v);
-
-  int exit_code = 0;
-  for (const auto& suite_name : config.suites) {
-    auto suite = factories[suite_name]();
-    benchmark::ClearRegisteredBenchmarks();
-    sweep.done_runs = 0;
-    sweep.suite_start_ns = 0;
-    sweep.total_runs = suite->Register(slots, config.suite_options, sweep);
-    std::string path = config.out_dir + "/" + suite_name + ".json";
-    std::ofstream json(path);
-    if (!json) {
-      std::fprintf(stderr, "cvbench: cannot write %s\n", path.c_str());
-      exit_code = 2;
-      break;
-    }
-    std::fprintf(stderr, "cvbench: suite %s: %d runs over %zu launchers -> %s\n",
-                 suite_name.c_str(), sweep.total_runs, slots.size(), path.c_str());
-    TeeReporter reporter(&json);
-    benchmark::RunSpecifiedBenchmarks(&reporter);
-    json.close();
-    if (auto f = FinishSuiteFile(*suite, path); !f) {
-      std::fprintf(stderr, "cvbench: suite %s: %s\n", suite_name.c_str(),
-                   f.error().message().c_str());
-      exit_code = 1;
-    }
-    if (sweep.interrupted) {
-      exit_code = kExitInterrupted;
-      break;
-    }
-    if (sweep.failures) exit_code = 1;
-  }
+  SweepRun run(config, registry);
+  int rc = run.Run();
   benchmark::ClearRegisteredBenchmarks();
-  slots.clear();  // tears down anything a failed run left
-  return exit_code;
+  return rc;
 }
 
 }  // namespace cvb::bench

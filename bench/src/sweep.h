@@ -17,6 +17,9 @@ struct SweepConfig {
   std::string out_dir;
   SuiteOptions suite_options;
   bool warmup = true;
+  // Continue the run recorded in out_dir: its partial suite files get their missing repetitions
+  // (same git sha, image, launchers and parameters, or refused naming what differs).
+  bool resume = false;
 };
 
 // Exit codes: 0 success; 1 a run failed (results are still written); 2 bad request or a launcher
@@ -24,6 +27,9 @@ struct SweepConfig {
 // one-line message on stderr; kExitLauncherUnavailable: a launcher's binary (or emulator) is not
 // installed on this host, with a line "cvbench: unavailable-launcher: <name>" on stderr.
 constexpr int kExitLauncherUnavailable = 3;
+// A suite file could not be written (a full disk): the run stopped, the file keeps every
+// repetition recorded before, and the message names the path.
+constexpr int kExitResultsUnwritable = 4;
 int RunSweep(const SweepConfig& config, launcher::Registry& registry);
 
 // The registry with every built-in launcher family.

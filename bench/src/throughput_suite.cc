@@ -229,15 +229,13 @@ class ThroughputSuite : public Suite {
       // Bad knobs: one failing entry that says why, rather than a suite that silently measures
       // defaults.
       std::string msg = parsed.error().message();
-      benchmark::RegisterBenchmark("throughput/invalid-params",
-                                   [msg, &sweep](benchmark::State& st) {
-                                     for (auto _ : st) {
-                                       sweep.Fail(st, msg);
-                                       break;
-                                     }
-                                   })
-          ->Iterations(1);
-      return 1;
+      return RegisterMeasured(sweep, "throughput/invalid-params", 1,
+                              [msg, &sweep](benchmark::State& st) {
+                                for (auto _ : st) {
+                                  sweep.Fail(st, msg);
+                                  break;
+                                }
+                              });
     }
     ThroughputOptions o = *parsed;
     o.ready_timeout = options.ready_timeout;
@@ -257,14 +255,11 @@ class ThroughputSuite : public Suite {
         for (bool over_veth : paths) {
           launcher::Launcher* l = slot.launcher.get();
           std::string name = ThroughputRunName(slot.display_name, mode, over_veth ? "veth" : "");
-          Measured(benchmark::RegisterBenchmark(
-                       name.c_str(),
+          runs += RegisterMeasured(
+                       sweep, name, reps,
                        [l, name, mode, o, over_veth, &sweep](benchmark::State& st) {
                          for (auto _ : st) {
-                           if (sweep.interrupted) {
-                             st.SkipWithError("interrupted");
-                             break;
-                           }
+                           if (sweep.StopRequested(st)) break;
                            sweep.Progress(name);
                            int64_t t0 = MonotonicNs();
                            auto figures = MeasureThroughput(*l, mode, o, over_veth);
@@ -273,12 +268,11 @@ class ThroughputSuite : public Suite {
                              sweep.Fail(st, name + ": " + figures.error().message());
                              break;
                            }
-                           st.SetIterationTime(elapsed_s);
+                           sweep.SetTime(st, elapsed_s);
                            for (const auto& [k, v] : *figures) st.counters[k] = v;
                          }
-                       }),
-                   reps, benchmark::kSecond);
-          runs += reps;
+                       },
+                       benchmark::kSecond);
         }
       }
     }

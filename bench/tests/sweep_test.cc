@@ -154,6 +154,77 @@ TEST_F(SweepTest, ParamsAreInTheContext) {
   EXPECT_EQ(Load()["context"]["params"], "density_n=1,10 repetitions_max=qemu=3");
 }
 
+TEST_F(SweepTest, ABadParamIsExitCode2NamingTheKeyBeforeAnythingRuns) {
+  config_.launchers = {"fast"};
+  for (auto [key, value] : {std::pair{"nope", "1"}, std::pair{"density_n", "0"},
+                            std::pair{"density_n", "ten"}, std::pair{"density_repetitions", "-2"},
+                            std::pair{"seconds", "fast"}}) {
+    config_.suite_options.params = {{key, value}};
+    testing::internal::CaptureStderr();
+    EXPECT_EQ(RunSweep(config_, registry_), 2) << key << "=" << value;
+    std::string err = testing::internal::GetCapturedStderr();
+    EXPECT_NE(err.find(std::string("--param ") + key + "=" + value), std::string::npos) << err;
+    EXPECT_FALSE(PathExists(out_ + "/startup.json"));
+  }
+}
+
+TEST_F(SweepTest, ASecondRunIntoTheSameDirectoryIsRefusedAndLeavesTheFirst) {
+  config_.launchers = {"fast"};
+  ASSERT_EQ(RunSweep(config_, registry_), 0);
+  std::string first = ReadFile(out_ + "/startup.json").value_or_empty();
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(RunSweep(config_, registry_), 2);
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("already holds the record of another run"), std::string::npos) << err;
+  EXPECT_EQ(ReadFile(out_ + "/startup.json").value_or_empty(), first);
+}
+
+// A run cut short (here: its record truncated to the first repetition, as a SIGKILL after it
+// leaves it) is completed by --resume: the recorded repetition is kept byte for byte, the
+// missing ones are measured, the record ends complete with both attempts.
+TEST_F(SweepTest, ResumeMeasuresOnlyTheMissingRepetitions) {
+  config_.launchers = {"fast"};
+  ASSERT_EQ(RunSweep(config_, registry_), 0);
+  auto doc = Load();
+  nlohmann::json kept = doc["benchmarks"][0];
+  doc["benchmarks"] = nlohmann::json::array({kept});
+  doc["run"]["state"] = "partial";
+  ASSERT_TRUE(WriteFile(out_ + "/startup.json", doc.dump(2)));
+  config_.resume = true;
+  ASSERT_EQ(RunSweep(config_, registry_), 0);
+  auto done = Load();
+  EXPECT_EQ(done["run"]["state"], "complete");
+  EXPECT_EQ(done["run"]["attempts"].size(), 2u);
+  EXPECT_EQ(done["run"]["attempts"][1]["resumed"], true);
+  ASSERT_GE(done["benchmarks"].size(), 3u);
+  EXPECT_EQ(done["benchmarks"][0].dump(), kept.dump());
+  int iterations = 0;
+  for (const auto& b : done["benchmarks"])
+    if (b["run_type"] == "iteration") {
+      EXPECT_EQ(b["repetition_index"], iterations);
+      ++iterations;
+    }
+  EXPECT_EQ(iterations, 3);
+  // A complete record is left as it is.
+  std::string complete = ReadFile(out_ + "/startup.json").value_or_empty();
+  ASSERT_EQ(RunSweep(config_, registry_), 0);
+  EXPECT_EQ(ReadFile(out_ + "/startup.json").value_or_empty(), complete);
+}
+
+TEST_F(SweepTest, ResumeWithOtherSettingsIsRefusedNamingWhatDiffers) {
+  config_.launchers = {"fast"};
+  ASSERT_EQ(RunSweep(config_, registry_), 0);
+  auto doc = Load();
+  doc["run"]["state"] = "partial";
+  ASSERT_TRUE(WriteFile(out_ + "/startup.json", doc.dump(2)));
+  config_.resume = true;
+  config_.suite_options.repetitions = 5;
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(RunSweep(config_, registry_), 2);
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("repetitions: recorded 3, now 5"), std::string::npos) << err;
+}
+
 TEST(LargestN, TheSlotWinsOverItsLauncherAndUnnamedHaveNoLimit) {
   LargestN caps("runsc=100, qemu=64,qemu/kernel:distro=32,bad");
   auto slot = [](const std::string& display) {

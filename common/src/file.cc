@@ -61,6 +61,36 @@ Result<void> WriteFileAtomic(const std::string& path, std::string_view data, int
   return Ok();
 }
 
+Result<void> WriteFileDurable(const std::string& path, std::string_view data, int mode) {
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  auto fail = [&tmp](Error e) {
+    ::unlink(tmp.c_str());
+    return e;
+  };
+  {
+    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
+    if (!fd) return ErrnoError("open " + tmp);
+    size_t done = 0;
+    while (done < data.size()) {
+      ssize_t n = ::write(fd.get(), data.data() + done, data.size() - done);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return fail(ErrnoError("write " + tmp));
+      }
+      done += static_cast<size_t>(n);
+    }
+    if (::fsync(fd.get()) != 0) return fail(ErrnoError("fsync " + tmp));
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0)
+    return fail(ErrnoError("rename " + tmp + " to " + path));
+  size_t slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dfd) return ErrnoError("open " + dir);
+  if (::fsync(dfd.get()) != 0) return ErrnoError("fsync " + dir);
+  return Ok();
+}
+
 Result<void> MakeDirs(const std::string& path, int mode) {
   if (path.empty()) return Ok();
   std::string cur;

@@ -52,6 +52,22 @@ TEST_F(FileTest, AtomicWriteLeavesNoTemporary) {
   EXPECT_FALSE(PathExists(dir_ + "/b.tmp." + std::to_string(::getpid())));
 }
 
+TEST_F(FileTest, DurableWriteReplacesWholeAndLeavesNoTemporary) {
+  ASSERT_TRUE(WriteFileDurable(dir_ + "/d", "old"));
+  ASSERT_TRUE(WriteFileDurable(dir_ + "/d", "new contents"));
+  EXPECT_EQ(ReadFile(dir_ + "/d").value_or_empty(), "new contents");
+  EXPECT_FALSE(PathExists(dir_ + "/d.tmp." + std::to_string(::getpid())));
+}
+
+TEST_F(FileTest, DurableWriteFailureNamesThePathAndKeepsTheOldFile) {
+  ASSERT_TRUE(WriteFileDurable(dir_ + "/d", "old"));
+  ASSERT_TRUE(MakeDirs(dir_ + "/d.tmp." + std::to_string(::getpid())));  // the temporary is taken
+  auto r = WriteFileDurable(dir_ + "/d", "new");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find(dir_ + "/d.tmp."), std::string::npos) << r.error().message();
+  EXPECT_EQ(ReadFile(dir_ + "/d").value_or_empty(), "old");
+}
+
 TEST(SplitTest, DropsEmptyPieces) {
   EXPECT_EQ(Split("a,,b,", ','), (std::vector<std::string>{"a", "b"}));
   EXPECT_TRUE(Split("", ',').empty());

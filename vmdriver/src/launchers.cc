@@ -4,6 +4,28 @@
 
 namespace cvb::vmdriver {
 
+using launcher::ParamKind;
+
+std::vector<launcher::ParamSpec> VmParams() {
+  return {
+      {"machine", ParamKind::kChoice, "QEMU machine type", {"pc", "q35", "microvm"}},
+      {"accel", ParamKind::kChoice, "accelerator (accel.h)", {"auto", "tcg", "kvm", "kvm!"}},
+      {"memory_mib", ParamKind::kPositiveInt, "guest RAM"},
+      {"vcpus", ParamKind::kPositiveInt, "guest CPUs"},
+      {"tb_cache_mib", ParamKind::kNonNegativeInt, "TCG translation cache (0: QEMU's default)"},
+      {"acpi", ParamKind::kSwitch, "ACPI in the guest"},
+      {"disk_mib", ParamKind::kPositiveInt, "size of the scratch disk image"},
+      {"disk_cache", ParamKind::kChoice, "the scratch disk's cache mode", {"none", "writeback"}},
+      {"cmdline", ParamKind::kText, "extra guest kernel options"},
+      {"cache_dir", ParamKind::kText, "artefact cache"},
+      {"uri", ParamKind::kText, "libvirt connection URI"},
+      {"emulator", ParamKind::kText, "QEMU binary"},
+      {"connect_timeout_ms", ParamKind::kPositiveInt, "how long QEMU may take to connect"},
+      {"kernel_path", ParamKind::kText, "boot this kernel instead of the prepared one"},
+      {"initrd_path", ParamKind::kText, "boot this initramfs instead of the prepared one"},
+  };
+}
+
 void RegisterVmLaunchers(launcher::Registry& registry) {
   registry.Register("libvirt", "vm", MakeLibvirtLauncher);
   registry.Register("qemu", "vm", MakeQemuLauncher);

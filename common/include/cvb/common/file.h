@@ -13,6 +13,10 @@ Result<std::string> ReadFile(const std::string& path);
 Result<void> WriteFile(const std::string& path, std::string_view data, int mode = 0644);
 // Writes to path.tmp then renames: readers never see a half-written file.
 Result<void> WriteFileAtomic(const std::string& path, std::string_view data, int mode = 0644);
+// WriteFileAtomic that survives a power loss too: the temporary file is fsynced before the rename
+// and the directory after it, so the path holds either the old or the new data, whole, on disk.
+// On failure (ENOSPC...) the old file is left as it was and the temporary file is removed.
+Result<void> WriteFileDurable(const std::string& path, std::string_view data, int mode = 0644);
 // mkdir -p.
 Result<void> MakeDirs(const std::string& path, int mode = 0755);
 // rm -rf that does not follow symlinks and does not cross mount points.

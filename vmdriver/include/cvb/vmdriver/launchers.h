@@ -40,9 +40,13 @@
 #include <optional>
 
 #include "cvb/launcher/launcher.h"
+#include "cvb/launcher/params.h"
 #include "cvb/vmdriver/qemu_memory.h"
 
 namespace cvb::vmdriver {
+
+// The knobs above, declared for `cvbench run`'s check of every --param.
+std::vector<launcher::ParamSpec> VmParams();
 
 // Registers "libvirt" and "qemu".
 void RegisterVmLaunchers(cvb::launcher::Registry& registry);
