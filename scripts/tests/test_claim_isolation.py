@@ -1,4 +1,5 @@
-"""Claim 2 from the isolation suite (scripts/cvbisolation.py) and its place in scripts/report.
+"""Claim 2 from the isolation suite (cvbench_analysis/claims/isolation.py) and its place in
+scripts/report.
 
 Run: /usr/bin/python3 -m unittest discover -s scripts/tests   (ctest: scripts_test, label unit)
 
@@ -17,8 +18,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 SCRIPTS = os.path.join(ROOT, "scripts")
 sys.path.insert(0, SCRIPTS)
-import cvbisolation as I  # noqa: E402
-import cvbresults as R  # noqa: E402
+from cvbench_analysis import results as R  # noqa: E402
+from cvbench_analysis.claims import isolation as I  # noqa: E402
 
 PY = sys.executable or "/usr/bin/python3"
 HOST = [c for c, k, _ in I.CHECKS if k == "host"]
