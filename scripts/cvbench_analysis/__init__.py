@@ -14,6 +14,8 @@ put scripts/ on sys.path, import a module of this package and call its main(). D
   vm_profiles.py    the VM kernel profiles side by side (report section)
   sweep_record.py   what scripts/sweep recorded beside the run (sweep.json)
   report.py         REPORT.md: lays out claims.ALL and the sections above
+  readme_findings.py  README.md's findings block, from the run results/reference names
+  doclinks.py       links and anchors in Markdown by GitHub's rules (slugs; the link check)
   plots/            the run's charts, one module per chart (scripts/plot)
   gate/             the regression gate: compare.py (within-run ratios), density.py
   history/          the SQLite history database (db.py), its questions (cli.py), trend.py

@@ -116,10 +116,17 @@ def render(run, run_dir, charts):
     return "\n".join(md)
 
 
+USAGE = ("usage: scripts/report RUN_DIR\n"
+         "       scripts/report --readme [--check]   README.md's findings, from results/reference")
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--readme" and set(argv[1:]) <= {"--check"}:
+        from . import readme_findings
+        return readme_findings.main(check="--check" in argv)
     if len(argv) != 1 or not os.path.isdir(argv[0]):
-        print("usage: scripts/report RUN_DIR", file=sys.stderr)
+        print(USAGE, file=sys.stderr)
         return 2
     run_dir = argv[0]
     run = Run(run_dir)

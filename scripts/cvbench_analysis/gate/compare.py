@@ -33,8 +33,8 @@ Three sections:
 tolerance, defaults to half of it (12.5%): midway between "no change" and the slowdown to catch.
 On the shared 2-core machines, with the smoke sweep at high CPU and I/O priority (as
 scripts/check-regression runs it), clean runs of 300 repetitions moved cvrun/crun by at most 7.5%
-and every 25% slowdown injected into them showed as +16% or more (README, "Reading results /
-regression tracking").
+and every 25% slowdown injected into them showed as +16% or more (docs/gate.md,
+"scripts/check-regression").
 
 --inject-slowdown LAUNCHER=FACTOR makes that launcher's entries in NEW FACTOR times slower before
 any test (real_time and every *_ms counter multiplied, every *_per_s rate divided): the way to
@@ -68,7 +68,7 @@ REQUIRED_GATES = ("startup:cvrun/crun:real_time", "startup:cvrun/crun:teardown_m
 MAX_ERROR_FRACTION = 0.01
 HARNESS_LIMIT = 0.01
 # Shown, not gated: native's ~1 ms launch is mostly scheduler latency, so X/native moves with
-# the host's load by far more than 25% between clean runs (see README).
+# the host's load by far more than 25% between clean runs (see docs/gate.md).
 DEFAULT_INFO_PAIRS = "cvrun/native,crun/native,runc/crun"
 MIN_SAMPLES = 5
 BOOTSTRAP = 2000
@@ -521,7 +521,7 @@ def main(argv=None):
 
     info = gate_pairs(base_rt, new_rt, info_pairs, {"startup"})
     if info:
-        print("Shown, not gated (X/native follows the host's load; see README):")
+        print("Shown, not gated (X/native follows the host's load; see docs/gate.md):")
         for suite, num_key, den_key in info:
             row = ratio_test(base_rt, new_rt, suite, num_key, den_key, tolerance, args.alpha)
             row["gated"] = False
