@@ -1,8 +1,8 @@
 """README.md's table of findings, generated from the committed reference run so it cannot drift.
 
 results/reference names the reference run (a directory under results/, first non-comment line).
-The block between BEGIN and END in README.md is block(): the claims' verdicts in that run, each
-linked to its section of the run's REPORT.md. `scripts/report --readme` rewrites it;
+The block between BEGIN and END in README.md is block(): the claims' verdicts in that run and
+their headline numbers, each linked to its section of the run's REPORT.md. `scripts/report --readme` rewrites it;
 `scripts/report --readme --check` exits 1 when it is stale (scripts/tests/test_readme.py fails then).
 """
 import os
@@ -46,9 +46,11 @@ def block(readme=README, results=RESULTS):
              f"{str(ctx.get('date_utc', '?'))[:10]}; {ctx.get('cpu_model', '?')} x{ctx.get('cpus_online', '?')}, "
              f"kernel {ctx.get('kernel', '?')}, cgroups {ctx.get('cgroup_mode', '?')}, VMs under "
              f"{R.accelerator(ctx)}) answers the claims so:", "",
-             "| claim | verdict |", "|---|---|"]
+             f"![claims at a glance]({os.path.join(os.path.dirname(report), 'claims_at_a_glance.png')})", "",
+             "| claim | verdict | the number it turns on [95% interval] |", "|---|---|---|"]
     for i, text, _, v in claims.evaluate(run):
-        lines.append(f"| [{i}. {text}]({report}#{slug(f'{i}. {text}')}) | {v.outcome} |")
+        head = v.headline.cell().replace("|", "\\|") if v.headline else "-"
+        lines.append(f"| [{i}. {text}]({report}#{slug(f'{i}. {text}')}) | **{v.outcome}** | {head} |")
     return "\n".join(lines) + "\n"
 
 

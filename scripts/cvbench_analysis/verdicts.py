@@ -33,6 +33,47 @@ MIN_SAMPLES = 3
 
 
 @dataclass
+class Headline:
+    """The one number a claim's line in the answer table shows, and the overview figure draws.
+
+    A ratio (value, its 95% interval lo-hi, judged by the rule against threshold: one value for
+    "above"/"below", two for a band) or, for a claim without a ratio, only words (text)."""
+    what: str                    # what the number is ("leanest VM / leanest container, launch to READY")
+    value: float = float("nan")  # the ratio (nan: no ratio)
+    lo: float = float("nan")
+    hi: float = float("nan")
+    threshold: tuple = ()        # (t,) or (low, high): the rule's edge(s), drawn beside the interval
+    rule: str = ""               # "above", "below" or "within": which side of the threshold holds
+    text: str = ""               # words that go with (or stand for) the number
+
+    def has_ratio(self):
+        return not math.isnan(self.value)
+
+    def number(self):
+        """'34.2x [29.5, 38]' (no interval for an exact ratio), or '' without a ratio."""
+        if not self.has_ratio():
+            return ""
+        if math.isnan(self.lo) or self.lo == self.value == self.hi:
+            return f"{fmt_number(self.value)}x"
+        return f"{fmt_number(self.value)}x [{fmt_number(self.lo)}, {fmt_number(self.hi)}]"
+
+    def cell(self):
+        """The table cell: '**ratio** [lo, hi] what; text' (or the words alone)."""
+        if not self.has_ratio():
+            return self.text or self.what
+        return f"**{self.number()}** {self.what}" + (f"; {self.text}" if self.text else "")
+
+
+def fmt_number(v):
+    """3 significant digits, thousands written out (1,430 rather than 1.43e+03), inf as ∞."""
+    if math.isinf(v):
+        return "∞" if v > 0 else "-∞"
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    return f"{v:.3g}"
+
+
+@dataclass
 class Verdict:
     outcome: str                 # one of the constants above
     rule: str                    # how the outcome follows from the numbers, in words
@@ -41,6 +82,7 @@ class Verdict:
     conditions: str = ""         # what limits the reading (TCG, host, ...)
     detail: str = ""             # a longer note or table for the claim's section (markdown)
     data: dict = field(default_factory=dict)  # the numbers, machine-readable
+    headline: Headline = None    # the one number of the answer table (None: the claim has none)
 
     def label(self):
         return self.outcome

@@ -22,6 +22,8 @@ class Anywhere(ClaimTest):
         v = self.verdict(anywhere, d)
         self.assertEqual(v.outcome, V.PARTLY, v.numbers)
         self.assertIn("failed: runsc (throughput/runsc/mode:net", v.numbers)
+        self.assertEqual(v.headline.text, "2 of 3 container runtimes completed every entry "
+                                          "(failed an entry: runsc)")
         write_suite(d, "throughput", {"cvrun/mode:cpu": ok, "crun/mode:cpu": ok, "runsc/mode:cpu": ok},
                     image_hash="other")
         self.assertEqual(self.verdict(anywhere, d).outcome, V.DOES_NOT_HOLD,

@@ -25,10 +25,16 @@ class Density(ClaimTest):
         self.assertIn("densest container cvrun 0.5", v.numbers)
         self.assertRegex(v.numbers, r"instances per GiB \(from the slope\): cvrun 2,0\d\d \[")
         self.assertAlmostEqual(v.data["vm_slope"][0], 90.0, delta=0.5)
+        h = v.headline  # VM / container slope: ~180x, its interval wholly above 1 (the rule)
+        self.assertEqual((h.threshold, h.rule), ((1.0,), "above"))
+        self.assertAlmostEqual(h.value, 180.0, delta=20.0)
+        self.assertGreater(h.lo, 1.0)
 
     def test_density_does_not_hold_when_the_vm_is_leaner(self):
         d = self.sweep("dens-b", {"cvrun": 5.0, "qemu/kernel:minimal": 1.0}, noise=0.05)
-        self.assertEqual(self.verdict(density, d).outcome, V.DOES_NOT_HOLD)
+        v = self.verdict(density, d)
+        self.assertEqual(v.outcome, V.DOES_NOT_HOLD)
+        self.assertLess(v.headline.hi, 1.0)
 
     def test_density_inconclusive_when_intervals_overlap_or_too_few_points(self):
         d = self.sweep("dens-c", {"cvrun": 1.0, "qemu/kernel:minimal": 1.1}, noise=3.0)

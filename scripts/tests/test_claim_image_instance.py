@@ -20,6 +20,7 @@ class ImageInstance(ClaimTest):
         v = self.verdict(image_instance, d)
         self.assertEqual(v.outcome, V.HOLDS, v.numbers)
         self.assertIn("7 launches (cvrun 4, crun 3) of the one OCI bundle built from image `abc123`", v.numbers)
+        self.assertEqual(v.headline.cell(), "7 launches by 2 container runtimes from one bundle, none failed")
 
     def test_does_not_hold_when_a_container_launcher_failed(self):
         d = self.run_dir("b")

@@ -130,9 +130,11 @@ class Claim2Verdict(unittest.TestCase):
         with open(os.path.join(self.d, "REPORT.md")) as f:
             md = f.read()
         claim = [l for l in md.splitlines() if l.startswith("| 2 |")][0]
-        self.assertIn("Partly", claim)
-        self.assertIn("not isolated: crun (host_fd)", claim)
-        self.assertIn("| **Partly** | Per launcher", claim)  # the rule has its own column
+        self.assertIn("| **Partly** | 1 of 2 launchers isolated on every counted check; visible elsewhere: "
+                      "host_fd |", claim)  # the answer: verdict and its count
+        section = md[md.index("### 2. Isolated from the host"):]
+        self.assertIn("**Partly.** Rule: Per launcher", section)  # the rule, in the claim's section
+        self.assertIn("not isolated: crun (host_fd)", section)
         self.assertIn("| check (1 = visible/allowed, 0 = isolated/denied) | native | crun | cvrun |", md)
         self.assertIn("| **verdict** | control | not isolated | isolated |", md)
 

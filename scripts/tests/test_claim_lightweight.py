@@ -27,6 +27,8 @@ class Lightweight(ClaimTest):
         v = self.verdict(lightweight, self.inspect("a", 5 << 20, 17 << 20, 5 << 20))
         self.assertEqual(v.outcome, V.HOLDS, v.numbers)
         self.assertIn("bundle / VM = 0.23", v.numbers)
+        self.assertEqual((round(v.headline.value, 2), v.headline.rule), (0.23, "below"))
+        self.assertEqual(v.headline.number(), "0.227x", "exact sizes: no interval")
         v = self.verdict(lightweight, self.inspect("b", 50 << 20, 17 << 20, 5 << 20))
         self.assertEqual(v.outcome, V.DOES_NOT_HOLD, v.numbers)
         d = self.run_dir("c")

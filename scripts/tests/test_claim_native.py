@@ -28,6 +28,11 @@ class NativeLike(ClaimTest):
     def test_native_like_does_not_hold(self):
         v = self.verdict(native, self.throughput("b", 0.7))
         self.assertEqual(v.outcome, V.DOES_NOT_HOLD, v.numbers + v.detail)
+        h = v.headline
+        self.assertEqual((h.threshold, h.rule), ((0.9, 1.1), "within"))
+        self.assertLess(h.hi, 0.9)
+        self.assertIn("farthest from native: cvrun cpu", h.what)
+        self.assertEqual(h.text, "0 of 1 launcher-modes native-like")
 
     def test_native_like_inconclusive_when_wide_or_few(self):
         v = self.verdict(native, self.throughput("c", 0.92, rel=0.15))

@@ -28,6 +28,9 @@ class Scaleout(ClaimTest):
         v = self.verdict(scaleout, d)
         self.assertEqual(v.outcome, V.HOLDS, v.numbers)
         self.assertIn("N = 16", v.rule)
+        self.assertIn("N = 16", v.headline.what)
+        self.assertAlmostEqual(v.headline.value, 30.0, delta=2.0)
+        self.assertRegex(v.headline.text, r"^qemu \(minimal\) 1[12]\.\d s vs cvrun 0\.[34]\d* s$")
 
     def test_scaleout_does_not_hold_when_vms_are_faster(self):
         d = self.scaleout("so3", {"cvrun/n:16/start:concurrent": 4000.0,

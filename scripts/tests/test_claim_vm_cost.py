@@ -35,6 +35,7 @@ class VmCost(ClaimTest):
         v = self.verdict(vm_cost, self.startup("h", 800.0))
         self.assertEqual(v.outcome, V.INCONCLUSIVE, "memory not measured: " + v.numbers)
         self.assertIn("host memory per idle instance: not measured", v.numbers)
+        self.assertIn("host memory per idle instance: not measured", v.headline.text)
 
     def test_vm_cost_does_not_hold(self):
         v = self.verdict(vm_cost, self.startup("b", 36.0))
@@ -49,6 +50,8 @@ class VmCost(ClaimTest):
         write_suite(d, "density", {"cvrun/n:4": self.dens(1.0), "qemu/kernel:minimal/n:4": self.dens(1.5)})
         v = self.verdict(vm_cost, d)
         self.assertEqual(v.outcome, V.DOES_NOT_HOLD, "memory 1.5x < 2x: " + v.numbers)
+        self.assertIn("host memory", v.headline.what, "the part that does not hold is the headline")
+        self.assertLess(v.headline.hi, 2.0)
         self.assertIn("host memory per idle instance", v.numbers)
 
     def test_vm_cost_memory_from_the_fitted_slopes(self):
@@ -59,6 +62,12 @@ class VmCost(ClaimTest):
         v = self.verdict(vm_cost, d)
         self.assertEqual(v.outcome, V.HOLDS, v.numbers)
         self.assertIn("fitted slope", v.numbers)
+        # The headline is the part nearer its threshold (start-up, ~27x, against memory's ~180x).
+        h = v.headline
+        self.assertEqual((h.threshold, h.rule), ((2.0,), "above"))
+        self.assertIn("launch to READY", h.what)
+        self.assertGreater(h.lo, 2.0)
+        self.assertIn("host memory per additional idle instance: ", h.text)
 
     def test_vm_cost_memory_slopes_below_the_factor_do_not_hold(self):
         d = self.startup("f", 800.0)

@@ -487,11 +487,14 @@ class ReportPlotTrend(unittest.TestCase):
             r = subprocess.run([PY, os.path.join(SCRIPTS, "report"), run], capture_output=True,
                                text=True, timeout=600)
             self.assertEqual(r.returncode, 0, r.stderr)
-            for f in ("REPORT.md", "startup.png", "startup.svg", "startup_phases.png"):
+            for f in ("REPORT.md", "startup.png", "startup.svg", "startup_phases.png",
+                      "claims_at_a_glance.png"):
                 self.assertTrue(os.path.exists(os.path.join(run, f)), f)
             with open(os.path.join(run, "REPORT.md")) as f:
                 md = f.read()
-            self.assertIn("| 1 | A container is a runtime instance of an image", md)
+            self.assertIn("| 1 | [A container is a runtime instance of an image]"
+                          "(#1-a-container-is-a-runtime-instance-of-an-image) | **Holds** |", md)
+            self.assertTrue(os.path.exists(os.path.join(run, "claims_at_a_glance.svg")))
             self.assertIn("Not tested in this run: the `density` suite did not run", md)
             self.assertIn("Isolation.DefaultSpecSeesNothingOfTheHost", md)
             self.assertIn("![startup](startup.png)", md)

@@ -98,7 +98,7 @@ class StaleFindings(unittest.TestCase):
             with open(README) as f:
                 text = f.read()
             before, block, after = readme_findings.split(text)
-            edited = block.replace("| Holds |", "| Does not hold |", 1)
+            edited = block.replace("| **Holds** |", "| **Does not hold** |", 1)
             self.assertNotEqual(edited, block)
             with open(readme, "w") as f:
                 f.write(before + edited + after)

@@ -12,7 +12,7 @@ import unittest
 
 from synthetic_runs import ClaimTest, noisy, write_suite
 
-from cvbench_analysis import claims
+from cvbench_analysis import claims, doclinks
 from cvbench_analysis import report as REPORT
 from cvbench_analysis import verdicts as V
 from cvbench_analysis.density_costs import density_section
@@ -28,17 +28,36 @@ class Layout(ClaimTest):
         write_suite(d, "throughput", {"native/mode:cpu": cpu(1e9), "cvrun/mode:cpu": cpu(1e9 * ratio)})
         return d
 
-    def test_report_table_has_rule_and_numbers_for_every_claim(self):
+    def test_report_opens_with_one_line_per_claim_linked_to_its_section(self):
         d = self.throughput("t", 1.0)
         write_suite(d, "startup", {"cvrun": [{"ready_ms": 30.0, "exit_ms": 31.0}] * 5})
         run = Run(d)
         evaluated = claims.evaluate(run)
+        self.assertEqual(len(evaluated), len(claims.ALL))
         self.assertGreaterEqual(len(evaluated), 8)
-        table = REPORT.render_table(evaluated)
-        self.assertIn("| # | Claim | Verdict | Rule | Numbers in this run |", table)
-        for _, text, _, v in evaluated:
-            self.assertTrue(v.rule and v.numbers, text)
+        md = REPORT.render(run, d, {"claims_at_a_glance.png"}, evaluated)
+        answer = md[:md.index("## The evidence")]
+        self.assertIn("| # | Claim | Verdict | Headline number [95% interval] |", answer)
+        self.assertIn("![claims at a glance](claims_at_a_glance.png)", answer)
+        rows = [l for l in answer.splitlines() if l.startswith("| ") and l[2].isdigit()]
+        self.assertEqual(len(rows), len(evaluated))
+        anchors = set(doclinks.anchors(md))
+        for row, (i, text, _, v) in zip(rows, evaluated):
             self.assertIn(v.outcome, (V.HOLDS, V.DOES_NOT_HOLD, V.PARTLY, V.INCONCLUSIVE, V.NOT_TESTED))
+            self.assertIn(f"| **{v.outcome}** |", row)
+            link = row.split("](#", 1)[1].split(")", 1)[0]
+            self.assertIn(link, anchors, row)
+            # The rule and every number stay in the claim's section, not in the answer.
+            self.assertTrue(v.rule and v.numbers, text)
+            self.assertNotIn(v.rule, answer)
+            section = md[md.index(f"### {i}. {text}"):]
+            self.assertIn(f"**{v.outcome}.** Rule: {v.rule}", section)
+            self.assertIn(f"Numbers: {v.numbers}", section)
+        # claim 3 holds here: its headline is the ratio with its interval, judged against the band.
+        native = evaluated[2][3]
+        self.assertEqual(native.outcome, V.HOLDS)
+        self.assertEqual(native.headline.threshold, (0.9, 1.1))
+        self.assertRegex(rows[2], r"\*\*(1|0\.9\d*|1\.0\d*)x \[0\.9\d*, 1\.0\d*\]\*\* farthest from native: cvrun cpu")
 
     def test_sweep_timings_and_image_sizes_are_not_suites(self):
         d = self.throughput("t", 1.0)

@@ -37,10 +37,15 @@ def evaluate(run):
                + ("; failed: " + "; ".join(
                    f"{l} ({', '.join(f'{k}: {m[:70]}' for k, m in list(per_launcher[l].items())[:3])})"
                    for l in bad) if bad else ""))
+    headline = V.Headline(
+        "container runtimes that completed every entry with the one bundle",
+        text=(f"{len(good)} of {len(per_launcher)} container runtimes completed every entry"
+              + (f" (failed an entry: {', '.join(bad)})" if bad else "")
+              + ("" if same_image else "; the image differed between suites")))
     return V.Verdict(
         outcome,
         "holds when the same bundle (one image hash for the whole run), unmodified, completed every entry "
         "of every suite on every container runtime of the run; partly when some runtimes failed an entry; "
         "does not hold when none completed everything or the image differed between suites",
         numbers, "every suite's entries and errors; image_hash in the context",
-        "one host: across hosts needs a fleet run")
+        "one host: across hosts needs a fleet run", headline=headline)

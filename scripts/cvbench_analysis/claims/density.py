@@ -5,7 +5,8 @@ densest VM: holds when the VM's 95% interval lies wholly above the container's, 
 it lies wholly below, inconclusive when they overlap or a fit has fewer than 3 points.
 """
 from .. import verdicts as V
-from ..density_costs import densest_container_and_vm, density_slopes, per_gib_interval, slope_interval
+from ..density_costs import (densest_container_and_vm, density_slopes, per_gib_interval, slope_interval,
+                             slope_ratio_interval)
 from ..launchers import label
 from ..run import failed_list, fmt, not_run, tcg_note
 
@@ -46,9 +47,15 @@ def evaluate(run):
         outcome = V.DOES_NOT_HOLD
     else:
         outcome = V.INCONCLUSIVE
+    point, lo, hi = slope_ratio_interval(fits[kv], fits[kc])
+    headline = V.Headline("densest VM / densest container, MiB per additional idle instance",
+                          point, lo, hi, (1.0,), "above",
+                          f"{fmt(1024.0 / c if c > 0 else float('inf'))} {label(kc)} vs "
+                          f"{fmt(1024.0 / v if v > 0 else float('inf'))} {label(kv)} per GiB")
     return V.Verdict(
         outcome, RULE,
         f"MiB per additional instance: densest container {label(kc)} {c:.3g} [{clo:.3g}, {chi:.3g}], "
         f"densest VM {label(kv)} {v:.3g} [{vlo:.3g}, {vhi:.3g}]; instances per GiB (from the slope): "
         f"{listing}", "density (fitted slope of cost_mib over N)", conditions,
-        data={"container": kc, "vm": kv, "container_slope": [c, clo, chi], "vm_slope": [v, vlo, vhi]})
+        data={"container": kc, "vm": kv, "container_slope": [c, clo, chi], "vm_slope": [v, vlo, vhi]},
+        headline=headline)

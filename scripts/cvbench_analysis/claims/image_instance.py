@@ -23,8 +23,12 @@ def evaluate(run):
     numbers = (f"{sum(cont.values())} launches ({', '.join(f'{l} {c}' for l, c in cont.items())}) of "
                f"the one OCI bundle built from image `{h}`"
                + (f"; failed: {', '.join(sorted(failed))}" if failed else ""))
+    headline = V.Headline(
+        "container launches from the image's one bundle",
+        text=(f"{sum(cont.values())} launches by {len(cont)} container runtimes from one bundle, "
+              + (f"failed: {', '.join(sorted(failed))}" if failed else "none failed")))
     return V.Verdict(V.HOLDS if cont and not failed else V.DOES_NOT_HOLD,
                      "holds when every container launcher created its instances from the image's bundle "
                      "(rootfs + config.json) and each reached READY and exited 0",
                      numbers, "startup (image_hash in the context)",
-                     "the benchmark tests its own image only")
+                     "the benchmark tests its own image only", headline=headline)

@@ -215,9 +215,15 @@ def evaluate_measured(run):
         if outcome.startswith(o):
             outcome = o
             break
+    isolated = [l for l, d in per.items() if d["verdict"] == "isolated"]
+    visible = sorted({c for d in per.values() for c in d["visible"]})
+    headline = None if not per else V.Headline(
+        "launchers isolated on every counted check",
+        text=f"{len(isolated)} of {len(per)} launchers isolated on every counted check"
+             + (f"; visible elsewhere: {', '.join(visible)}" if visible else ""))
     return V.Verdict(outcome, rule, f"{verdict}. {comp}", "isolation (probe checks per launcher)",
                      (note + " " + failed_list(run, "isolation")).strip(),
-                     detail=table(run.suites), data=numbers)
+                     detail=table(run.suites), data=numbers, headline=headline)
 
 
 def evaluate(run):

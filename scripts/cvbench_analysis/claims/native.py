@@ -5,6 +5,8 @@ every figure's ratio (typical of the container's samples / typical of native's, 
 within BAND; not native-like when one lies wholly outside; inconclusive otherwise. The claim holds
 when every launcher and mode is native-like, partly when some are.
 """
+import math
+
 from .. import results as R
 from .. import verdicts as V
 from ..launchers import CONTAINERS, label
@@ -29,7 +31,7 @@ def evaluate(run):
         return V.not_tested(not_run("throughput"), "throughput")
     lo_band, hi_band = BAND
     groups = run.groups("throughput")
-    rows, outcomes, by_mode = [], [], {}
+    rows, outcomes, by_mode, ratios = [], [], {}, []
     for key in sorted(groups):
         s, l, dims = R.parse_name(key)
         if l not in CONTAINERS:
@@ -50,6 +52,7 @@ def evaluate(run):
                 continue
             o, point, lo, hi = V.ratio_test(num, den, key + fig, V.within, lo_band, hi_band)
             parts.append(o)
+            ratios.append((f"{l} {mode} {fig}", point, lo, hi))
             rows.append(f"| {l} | {mode} | {fig} | {V.fmt_interval(point, lo, hi)} | {len(num)} / {len(den)} | {o} |")
         if parts:
             o = V.all_of(parts)
@@ -78,4 +81,15 @@ def evaluate(run):
         numbers, "throughput (ratio to native per mode and figure)",
         "Ratios from raw samples of the same sweep, not from the suite's running *_ratio_to_native. "
         + failed_list(run, "throughput") + startup_note,
-        detail=table)
+        detail=table, headline=headline(ratios, outcomes))
+
+
+def headline(ratios, outcomes):
+    """The ratio farthest from native (the one the claim is least true for), with how many
+    launcher-modes were native-like."""
+    measured = [r for r in ratios if r[1] > 0 and not math.isnan(r[1])]
+    text = f"{outcomes.count(V.HOLDS)} of {len(outcomes)} launcher-modes native-like"
+    if not measured:
+        return V.Headline("ratio to native", text=text)
+    what, point, lo, hi = max(measured, key=lambda r: abs(math.log(r[1])))
+    return V.Headline(f"farthest from native: {what}", point, lo, hi, BAND, "within", text)

@@ -42,4 +42,14 @@ def evaluate(run):
         "samples) inconclusive",
         f"time for all N to reach READY: {listing}; fastest VMs {label(kv)} / fastest containers {label(kc)}: "
         f"{V.fmt_interval(point, lo, hi)}x", "scaleout (instances READY vs time)",
-        tcg_note(run) + " " + failed_list(run, "scaleout"))
+        tcg_note(run) + " " + failed_list(run, "scaleout"),
+        headline=V.Headline(f"fastest VMs / fastest containers, time for N = {max(common)} to be READY",
+                            point, lo, hi, (1.0,), "above",
+                            f"{kind_label(kv)} {fmt(R.typical(conc[kv]) / 1e3, ' s')} vs {kind_label(kc)} "
+                            f"{fmt(R.typical(conc[kc]) / 1e3, ' s')}"))
+
+
+def kind_label(key):
+    """'scaleout/qemu/kernel:minimal/n:16/start:concurrent' -> 'qemu (minimal)'."""
+    _, l, dims = R.parse_name(key)
+    return l + (f" ({dims['kernel']})" if "kernel" in dims else "")

@@ -19,7 +19,7 @@ FACTOR = 2.0
 
 
 def evaluate(run):
-    bits, outcomes = [], []
+    bits, outcomes, parts = [], [], []
     ready = {k: R.values(v, "ready_ms") for k, v in run.groups("startup").items()}
     # Memory: the fitted MiB per additional instance (claim 5's figure) when both kinds have a fit;
     # its interval is the slopes' (VM lo / container hi .. VM hi / container lo).
@@ -39,6 +39,7 @@ def evaluate(run):
         else:
             o = V.INCONCLUSIVE
         outcomes.append(o)
+        parts.append(("host memory per additional idle instance", point, lo, hi, o))
         bits.append(f"host memory per additional idle instance (fitted slope): leanest VM {label(kv)} "
                     f"{v:.3g} MiB / leanest container {label(kc)} {c:.3g} MiB = "
                     f"{V.fmt_interval(point, lo, hi)}x ({o.lower()})")
@@ -51,9 +52,11 @@ def evaluate(run):
             # One half of the rule unmeasured: the claim cannot hold on the other half alone.
             bits.append(f"{what}: not measured (no VM and container both have samples)")
             outcomes.append(V.INCONCLUSIVE)
+            parts.append((what, float("nan"), float("nan"), float("nan"), V.INCONCLUSIVE))
             continue
         o, point, lo, hi = V.ratio_test(samples[kv], samples[kc], kv + kc, V.above, FACTOR)
         outcomes.append(o)
+        parts.append((what, point, lo, hi, o))
         bits.append(f"{what}: leanest VM {label(kv)} {fmt(R.typical(samples[kv]), unit)} / leanest container "
                     f"{label(kc)} {fmt(R.typical(samples[kc]), unit)} = {V.fmt_interval(point, lo, hi)}x ({o.lower()})")
     if all(o == V.INCONCLUSIVE for o in outcomes) and all("not measured" in b for b in bits):
@@ -69,4 +72,19 @@ def evaluate(run):
         f"wholly below: does not hold; else (or fewer than {V.MIN_SAMPLES} samples/points) inconclusive. "
         f"Claim: holds when both hold",
         "; ".join(bits), "startup (ready_ms), density (MiB per instance)",
-        tcg_note(run) + " The leanest VM profile is compared (usually the minimal kernel).")
+        tcg_note(run) + " The leanest VM profile is compared (usually the minimal kernel).",
+        headline=headline(parts))
+
+
+def headline(parts):
+    """The part that decides the claim: the one furthest from holding (does not hold, then
+    inconclusive, then the lowest interval); the other part in words."""
+    measured = [p for p in parts if p[1] == p[1]]
+    if not measured:
+        return None
+    rank = {V.DOES_NOT_HOLD: 0, V.INCONCLUSIVE: 1, V.HOLDS: 2}
+    first = min(measured, key=lambda p: (rank.get(p[4], 1), p[2] if p[2] == p[2] else -1.0))
+    others = "; ".join(f"{w}: {V.Headline(w, p, lo, hi).number() or 'not measured'}"
+                       for w, p, lo, hi, _ in parts if (w, p) != first[:2])
+    return V.Headline(f"leanest VM / leanest container, {first[0]}", first[1], first[2], first[3],
+                      (FACTOR,), "above", others)
