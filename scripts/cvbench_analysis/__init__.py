@@ -21,6 +21,8 @@ put scripts/ on sys.path, import a module of this package and call its main(). D
   history/          the SQLite history database (db.py), its questions (cli.py), trend.py
   export.py         BMF, PerfKit and CSV exports
   fleet.py          scripts/fleet: a sweep on every host of an Ansible inventory, merged
+  markdown.py       Markdown to HTML, the subset the reports use (GitHub's anchors)
+  website/          scripts/site: the static HTML site of every run, from the history database
 
 Adding a claim: a module in claims/ and its place in claims.ALL (see claims/__init__.py), with a
 test scripts/tests/test_claim_<module>.py. Adding a launcher to the claims' kinds: launchers.py.
