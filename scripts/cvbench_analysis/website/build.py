@@ -210,7 +210,8 @@ class Site:
                 rows.append([esc(r["date_utc"][:16].replace("T", " ")), esc(r["git_sha"][:7]),
                              link("../../" + self.run_href(r["path"]), r["path"]), esc(r["priority"]),
                              str(p.n), num(p.typical), num(med), num(p10), num(p90), esc(p.unit),
-                             esc((p.error or "")[:120]) + (" <span class=\"verdict-bad\">flagged by the gate</span>"
+                             esc((p.error or "")[:120] or ("" if p.n else f"no {counter} in this run"))
+                             + (" <span class=\"verdict-bad\">flagged by the gate</span>"
                                                            if r["path"] in flagged_runs else "")])
                 classes.append("regression" if r["path"] in flagged_runs else "")
             b.append(table(["date (UTC)", "git", "run", "priority", "n", "typical", "median", "p10", "p90",
