@@ -20,7 +20,7 @@ SCRIPTS = os.path.join(ROOT, "scripts")
 PY = sys.executable or "/usr/bin/python3"
 RUN_A = os.path.join(HERE, "data", "clean-a")
 sys.path.insert(0, SCRIPTS)
-import cvbresults as R  # noqa: E402
+from cvbench_analysis import results as R  # noqa: E402
 
 
 def export(*args):

@@ -4,8 +4,6 @@ has a row per host. (tests/fleet_test.py runs the real thing over Ansible and SS
 
 Run: /usr/bin/python3 -m unittest discover -s scripts/tests   (ctest: scripts_test, label unit)
 """
-import importlib.machinery
-import importlib.util
 import io
 import json
 import os
@@ -22,11 +20,9 @@ RUN_B = os.path.join(HERE, "data", "clean-b")
 
 
 def load_fleet():
-    loader = importlib.machinery.SourceFileLoader("cvb_fleet", os.path.join(ROOT, "scripts", "fleet"))
-    spec = importlib.util.spec_from_loader("cvb_fleet", loader)
-    mod = importlib.util.module_from_spec(spec)
-    loader.exec_module(mod)
-    return mod
+    sys.path.insert(0, os.path.join(ROOT, "scripts"))
+    from cvbench_analysis import fleet
+    return fleet
 
 
 def pack(run_dir, tgz, slow_cvrun=1.0, evil=False):

@@ -1,4 +1,4 @@
-"""scripts/history and its database (scripts/cvbhistory.py): every sample of every run is loaded
+"""scripts/history and its database (cvbench_analysis/history/db.py): every sample of every run is loaded
 with its dimensions, the database follows the JSON, and the common questions are answered
 without mixing hosts.
 
@@ -18,7 +18,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 SCRIPTS = os.path.join(ROOT, "scripts")
 PY = sys.executable or "/usr/bin/python3"
 sys.path.insert(0, SCRIPTS)
-import cvbhistory as H  # noqa: E402
+from cvbench_analysis.history import db as H  # noqa: E402
 
 
 def write_startup(path, sha, date, times, hostname="vm", host=None, cpu="AMD EPYC", errors=()):

@@ -1,11 +1,9 @@
-"""scripts/plot's throughput chart on a result file shaped as cvbench writes it: ratios computed
+"""scripts/plot's throughput chart (cvbench_analysis/plots/throughput.py) on a result file shaped as cvbench writes it: ratios computed
 after the run (native centred on 1.0), net split into network path (native veth) and containment
 (/ native veth), and a flagged disk figure shown as a flag, never as a bar.
 
 Run: /usr/bin/python3 -m unittest discover -s scripts/tests   (ctest: scripts_test, label unit)
 """
-import importlib.machinery
-import importlib.util
 import json
 import os
 import subprocess
@@ -20,11 +18,8 @@ PY = sys.executable or "/usr/bin/python3"
 
 def load_plot():
     sys.path.insert(0, SCRIPTS)
-    loader = importlib.machinery.SourceFileLoader("cvb_plot", os.path.join(SCRIPTS, "plot"))
-    spec = importlib.util.spec_from_loader("cvb_plot", loader)
-    mod = importlib.util.module_from_spec(spec)
-    loader.exec_module(mod)
-    return mod
+    from cvbench_analysis.plots import throughput
+    return throughput
 
 
 def entry(name, **counters):

@@ -1,10 +1,8 @@
-"""scripts/report's fingerprint part: the table "what each runtime did for the same bundle" and
+"""scripts/report's fingerprint part (cvbench_analysis/fingerprint.py): the table "what each runtime did for the same bundle" and
 the note beside each container/container startup ratio.
 
 Run: /usr/bin/python3 -m unittest discover -s scripts/tests   (ctest: scripts_test, label unit)
 """
-import importlib.machinery
-import importlib.util
 import json
 import os
 import subprocess
@@ -18,11 +16,9 @@ PY = sys.executable or "/usr/bin/python3"
 
 
 def load_report():
-    loader = importlib.machinery.SourceFileLoader("cvb_report", os.path.join(SCRIPTS, "report"))
-    spec = importlib.util.spec_from_loader("cvb_report", loader)
-    mod = importlib.util.module_from_spec(spec)
-    loader.exec_module(mod)
-    return mod
+    sys.path.insert(0, SCRIPTS)
+    from cvbench_analysis import fingerprint
+    return fingerprint
 
 
 WORKLOAD = "the container's init (the workload)"
@@ -97,7 +93,8 @@ class FingerprintReport(unittest.TestCase):
             r = subprocess.run([PY, os.path.join(SCRIPTS, "report"), run], capture_output=True,
                                text=True, timeout=600)
             self.assertEqual(r.returncode, 0, r.stderr)
-            md = open(os.path.join(run, "REPORT.md")).read()
+            with open(os.path.join(run, "REPORT.md")) as f:
+                md = f.read()
         self.assertIn("## What each runtime did for the same bundle", md)
         self.assertIn("| cvrun / crun | 0.500 | fingerprints differ in: cgroup devices, devices, lo, "
                       "self: interfaces |", md)
@@ -113,7 +110,8 @@ class FingerprintReport(unittest.TestCase):
             r = subprocess.run([PY, os.path.join(SCRIPTS, "report"), run], capture_output=True,
                                text=True, timeout=600)
             self.assertEqual(r.returncode, 0, r.stderr)
-            md = open(os.path.join(run, "REPORT.md")).read()
+            with open(os.path.join(run, "REPORT.md")) as f:
+                md = f.read()
         self.assertIn("No instance fingerprint in this run's context", md)
         self.assertIn("| cvrun / crun | 0.500 | no fingerprint recorded for cvrun and crun |", md)
 

@@ -1,4 +1,5 @@
-"""Claim 2 from the isolation suite (scripts/cvbisolation.py) and its place in scripts/report.
+"""Claim 2 from the isolation suite (cvbench_analysis/claims/isolation.py) and its place in
+scripts/report.
 
 Run: /usr/bin/python3 -m unittest discover -s scripts/tests   (ctest: scripts_test, label unit)
 
@@ -17,8 +18,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 SCRIPTS = os.path.join(ROOT, "scripts")
 sys.path.insert(0, SCRIPTS)
-import cvbisolation as I  # noqa: E402
-import cvbresults as R  # noqa: E402
+from cvbench_analysis import results as R  # noqa: E402
+from cvbench_analysis.claims import isolation as I  # noqa: E402
 
 PY = sys.executable or "/usr/bin/python3"
 HOST = [c for c, k, _ in I.CHECKS if k == "host"]
@@ -129,9 +130,11 @@ class Claim2Verdict(unittest.TestCase):
         with open(os.path.join(self.d, "REPORT.md")) as f:
             md = f.read()
         claim = [l for l in md.splitlines() if l.startswith("| 2 |")][0]
-        self.assertIn("Partly", claim)
-        self.assertIn("not isolated: crun (host_fd)", claim)
-        self.assertIn("| **Partly** | Per launcher", claim)  # the rule has its own column
+        self.assertIn("| **Partly** | 1 of 2 launchers isolated on every counted check; visible elsewhere: "
+                      "host_fd |", claim)  # the answer: verdict and its count
+        section = md[md.index("### 2. Isolated from the host"):]
+        self.assertIn("**Partly.** Rule: Per launcher", section)  # the rule, in the claim's section
+        self.assertIn("not isolated: crun (host_fd)", section)
         self.assertIn("| check (1 = visible/allowed, 0 = isolated/denied) | native | crun | cvrun |", md)
         self.assertIn("| **verdict** | control | not isolated | isolated |", md)
 

@@ -2,7 +2,7 @@
 additional idle container against crun's, both fitted in the same smoke run.
 
 Each launcher's cost_mib (user PSS + kernel-side growth, bench/src/density_cost.h) is fitted over
-N (cvbresults.density_fit: least squares, slope = MiB per additional instance). The gated figure
+N (results.density_fit: least squares, slope = MiB per additional instance). The gated figure
 is the ratio of the two slopes, R = cvrun / crun, with a 95% interval from the two fits' standard
 errors (delta method on log R, Student's t with the smaller fit's degrees of freedom; unbounded
 when crun's slope interval reaches 0). Rules:
@@ -17,24 +17,24 @@ when crun's slope interval reaches 0). Rules:
 """
 import math
 
-import cvbresults
+from .. import results
 
 LIMIT = 1.2
 NUM, DEN = "cvrun", "crun"
 
 
 def series(suites, launcher):
-    """{n: [entries]} of density/<launcher> in a loaded run (cvbresults.load_run), or {}."""
+    """{n: [entries]} of density/<launcher> in a loaded run (results.load_run), or {}."""
     if "density" not in suites:
         return {}
-    return cvbresults.density_series(suites["density"][1]).get(f"density/{launcher}", {})
+    return results.density_series(suites["density"][1]).get(f"density/{launcher}", {})
 
 
 def slope_ratio(num_series, den_series):
     """{"ratio", "lo", "hi", "num", "den"} (num/den: the fits) or None when either side has fewer
     than two N or a slope <= 0."""
     from scipy import stats  # Debian's python3-scipy (scripts/setup)
-    fn, fd = cvbresults.density_fit(num_series), cvbresults.density_fit(den_series)
+    fn, fd = results.density_fit(num_series), results.density_fit(den_series)
     if not fn or not fd or fn["slope"] <= 0 or fd["slope"] <= 0:
         return None
     out = {"ratio": fn["slope"] / fd["slope"], "num": fn, "den": fd,
@@ -113,7 +113,7 @@ def failed_entries(suites):
     """{entry: first error message} of the density entries of NUM and DEN that failed."""
     out = {}
     for b in suites.get("density", ({}, [], []))[2]:
-        if cvbresults.parse_name(b["key"])[1] in (NUM, DEN):
+        if results.parse_name(b["key"])[1] in (NUM, DEN):
             out.setdefault(b["key"], b.get("error_message", ""))
     return out
 
@@ -124,7 +124,7 @@ def inject(suites, launcher, factor):
     entries changed."""
     changed = 0
     for b in suites.get("density", ({}, [], []))[1]:
-        if cvbresults.parse_name(b["key"])[1] != launcher:
+        if results.parse_name(b["key"])[1] != launcher:
             continue
         for k in ("cost_mib", "user_mib", "kernel_mib"):
             if isinstance(b.get(k), (int, float)):

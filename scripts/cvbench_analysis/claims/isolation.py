@@ -1,13 +1,25 @@
-"""Claim 2 ("isolated from the host unless configured otherwise") from the isolation suite.
+"""Claim 2: "isolated from the host unless configured otherwise", from the isolation suite.
 
 isolation.json has one entry per launcher (isolation/<launcher>[/kernel:<p>]) whose counters are
 the probe's checks (workload/include/cvb/workload/isolation.h): 1 = the host's marker is visible
 or the action is allowed from inside, 0 = isolated or denied, -1 = not tested there.
 
 claim2_verdict(run_suites) -> (verdict, rule, numbers) is self-contained: the report prints the
-rule beside the verdict, and numbers holds every reading the verdict used.
+rule beside the verdict, and numbers holds every reading the verdict used. evaluate(run) is the
+claim; a run without the isolation suite names cvrun's integration tests that check it instead
+(ISOLATION_TESTS, verified against runtime/tests/integration_test.cc).
 """
-import cvbresults as R
+import os
+import re
+
+from .. import results as R
+from .. import verdicts as V
+from ..run import failed_list
+
+TEXT = "Isolated from the host unless configured otherwise"
+CHARTS = []
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+INTEGRATION_TESTS = os.path.join(ROOT, "runtime", "tests", "integration_test.cc")
 
 # (check, kind, what 1 means); kinds: host (a marker on the host or its identity), privilege (an
 # action on the kernel the instance runs on), kernel (whether that kernel is the host's).
@@ -26,7 +38,7 @@ CHECKS = [
     ("mount_tmpfs", "privilege", "a new tmpfs mounts"),
     ("host_kernel", "kernel", "the kernel is the host's (same boot_id)"),
 ]
-FIGURES = ["processes_visible", "fds_above_2", "interfaces_visible", "cap_eff_count",
+PROBE_FIGURES = ["processes_visible", "fds_above_2", "interfaces_visible", "cap_eff_count",
            "host_port_accepted"]
 
 RULE = ("Per launcher, a check counts when the native control (the probe as a host process) reads "
@@ -47,7 +59,7 @@ def readings(suites):
     out = {}
     for key, entries in R.by_name(iterations).items():
         row = {}
-        for name in [c for c, _, _ in CHECKS] + FIGURES:
+        for name in [c for c, _, _ in CHECKS] + PROBE_FIGURES:
             vals = {e[name] for e in entries if isinstance(e.get(name), (int, float))}
             if not vals:
                 continue
@@ -149,7 +161,7 @@ def table(suites):
         note = "" if kind == "kernel" or control.get(check) == 1 else " — native not 1: not counted"
         out.append(f"| `{check}`: {what}{note} | " +
                    " | ".join(_cell(rows[l].get(check), kind, own[l]) for l in labels) + " |")
-    for fig in FIGURES:
+    for fig in PROBE_FIGURES:
         out.append(f"| {fig} | " + " | ".join(_cell(rows[l].get(fig), None, False) for l in labels) + " |")
     verdict, _, numbers = claim2_verdict(suites)
     out.append("| **verdict** | " + " | ".join(
@@ -161,3 +173,87 @@ def table(suites):
     for l in labels:
         out.append(f"- {l}: `{rows[l].get('_label', '')}`")
     return "\n".join(out) + "\n"
+
+
+# --- the claim ------------------------------------------------------------------------------------
+
+# The runtime's integration tests that check isolation from inside a container (cvb-probe), with
+# what each checks; the report verifies the names still exist in runtime/tests/integration_test.cc.
+ISOLATION_TESTS = [
+    ("Isolation.DefaultSpecSeesNothingOfTheHost",
+     "default spec: PID 1 and the only process visible, own hostname, only `lo`, only fds 0-2 "
+     "(a caller's leaked fd does not arrive), a host file and /work, /run/cvrun invisible, "
+     "capabilities cut to CAP_AUDIT_WRITE/KILL/NET_BIND_SERVICE, no_new_privs, nofile 1024"),
+    ("Isolation.ReadonlyRootMaskedAndReadonlyPaths",
+     "read-only rootfs (EROFS), /proc/keys masked, /proc/sys read-only"),
+    ("Isolation.SymlinksInTheRootfsCannotRedirectToTheHost",
+     "symlinks in the image cannot redirect cwd, mounts or masks to the host"),
+    ("Isolation.UserSeccompAndCapabilities",
+     "configured: uid/gid 1000, bounding set CAP_KILL only, a seccomp filter denying O_CREAT"),
+    ("Namespaces.UserAndCgroupNamespaces", "configured: user namespace with a uid map, cgroup namespace"),
+    ("Namespaces.JoinANetworkNamespaceByPath", "configured: joining a given network namespace"),
+    ("Limits.MemoryLimitKillsAnOverrun", "a 200 MiB allocation under the memory limit is OOM-killed"),
+    ("Limits.PidsCpuAndSysctl", "pids, cpu shares/quota and a namespaced sysctl are applied"),
+]
+
+
+def evaluate_measured(run):
+    """Claim 2 from the isolation suite: verdict, rule and numbers."""
+    verdict, rule, numbers = claim2_verdict(run.suites)
+    per = numbers["launchers"]
+    comp = ("the isolation probe inside each instance, native as the control: " +
+            "; ".join(f"{l}: {d['verdict']} ({len(d['counted']) - len(d['visible']) - len(d['untested'])}"
+                      f"/{len(d['counted'])} counted checks isolated"
+                      + (f"; visible: {', '.join(d['visible'])}" if d["visible"] else "") + ")"
+                      for l, d in per.items()))
+    seccomp = [l for l, d in per.items() if "no_seccomp" in d["visible"]]
+    note = (f" no_seccomp reads 1 on {', '.join(seccomp)}: the bundle's config.json (image/src/image.cc) "
+            "has no seccomp section, so the runtime installs no filter; that is the configuration "
+            "measured, not a runtime fault." if seccomp else "")
+    outcome = verdict.split(" — ", 1)[0]
+    for o in (V.HOLDS, V.DOES_NOT_HOLD, V.PARTLY, V.INCONCLUSIVE, V.NOT_TESTED):
+        if outcome.startswith(o):
+            outcome = o
+            break
+    isolated = [l for l, d in per.items() if d["verdict"] == "isolated"]
+    visible = sorted({c for d in per.values() for c in d["visible"]})
+    headline = None if not per else V.Headline(
+        "launchers isolated on every counted check",
+        text=f"{len(isolated)} of {len(per)} launchers isolated on every counted check"
+             + (f"; visible elsewhere: {', '.join(visible)}" if visible else ""))
+    return V.Verdict(outcome, rule, f"{verdict}. {comp}", "isolation (probe checks per launcher)",
+                     (note + " " + failed_list(run, "isolation")).strip(),
+                     detail=table(run.suites), data=numbers, headline=headline)
+
+
+def evaluate(run):
+    if run.has("isolation"):
+        return evaluate_measured(run)
+    try:
+        with open(INTEGRATION_TESTS) as f:
+            text = f.read()
+    except OSError:
+        text = ""
+    present = [t for t, _ in ISOLATION_TESTS if f"TEST({t.split('.')[0]}, {t.split('.')[1]})" in text]
+    return V.not_tested(
+        f"not measured in this run; {len(present)} integration tests of cvrun check it from inside a "
+        f"container (`cvb-probe`), in `ctest -L integration`, not here: " + ", ".join(f"`{t}`" for t in present),
+        "cvrun's integration tests (not a benchmark)",
+        "covers cvrun only (crun, runc, runsc are not tested here)")
+
+
+def integration_tests_section():
+    """The report's table of cvrun's isolation integration tests, with their line numbers."""
+    try:
+        with open(INTEGRATION_TESTS) as f:
+            text = f.read()
+    except OSError:
+        return "runtime/tests/integration_test.cc is not in this checkout.\n"
+    lines = ["| test (runtime/tests/integration_test.cc) | what it checks |", "|---|---|"]
+    for t, what in ISOLATION_TESTS:
+        suite, name = t.split(".")
+        m = re.search(rf"TEST\({suite}, {name}\)", text)
+        where = f"line {text[:m.start()].count(chr(10)) + 1}" if m else "NOT FOUND in this checkout"
+        lines.append(f"| `{t}` ({where}) | {what} |")
+    lines.append("\nRun them: `cd build && ctest -L integration -R 'Isolation|Namespaces|Limits'` (as root).")
+    return "\n".join(lines) + "\n"

@@ -21,10 +21,9 @@ import os
 import sqlite3
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import cvbresults as R  # noqa: E402
+from .. import results as R
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 DEFAULT_RESULTS = os.path.join(ROOT, "results")
 DB_NAME = "history.sqlite"
 SCHEMA_VERSION = "1"
@@ -194,7 +193,7 @@ def entry_values(db, run_id, variant, suite="startup", counter="real_time"):
 
 
 def typicals(db, run_id, suite="startup", counter="real_time"):
-    """{variant: typical value} of one suite run (cvbresults.typical: trimmed geometric mean)."""
+    """{variant: typical value} of one suite run (results.typical: trimmed geometric mean)."""
     out = {}
     for (variant,) in db.execute("SELECT DISTINCT variant FROM entries WHERE run_id = ? AND suite = ?",
                                  (run_id, suite)):

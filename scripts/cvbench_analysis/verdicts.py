@@ -1,11 +1,10 @@
 """Verdicts computed from a run's numbers, by rules printed beside them (scripts/report).
 
-A claim is a function run -> Verdict. A Verdict carries the outcome (HOLDS, DOES_NOT_HOLD, PARTLY,
-INCONCLUSIVE, NOT_TESTED), the rule that produced it in words, the numbers the rule was applied
-to, and the conditions. Register a claim with @claim(order, text, figures); scripts/report renders
-every registered claim, in order, in one table and one section each (render_table, render_section)
-— a claim's module only computes. Helpers here turn samples into intervals and intervals into
-outcomes, so every claim words its rule the same way:
+A claim (a module of claims/) computes run -> Verdict. A Verdict carries the outcome (HOLDS,
+DOES_NOT_HOLD, PARTLY, INCONCLUSIVE, NOT_TESTED), the rule that produced it in words, the numbers
+the rule was applied to, and the conditions; the report renders every claim of claims.ALL, in
+order, in one table and one section each — a claim's module only computes. Helpers here turn
+samples into intervals and intervals into outcomes, so every claim words its rule the same way:
 
   within(lo, hi, 0.9, 1.1)  HOLDS when the 95% interval lies inside the band, DOES_NOT_HOLD when it
                             lies wholly outside, INCONCLUSIVE when it straddles an edge
@@ -22,7 +21,7 @@ import math
 import zlib
 from dataclasses import dataclass, field
 
-import cvbresults as R
+from . import results as R
 
 HOLDS = "Holds"
 DOES_NOT_HOLD = "Does not hold"
@@ -34,6 +33,47 @@ MIN_SAMPLES = 3
 
 
 @dataclass
+class Headline:
+    """The one number a claim's line in the answer table shows, and the overview figure draws.
+
+    A ratio (value, its 95% interval lo-hi, judged by the rule against threshold: one value for
+    "above"/"below", two for a band) or, for a claim without a ratio, only words (text)."""
+    what: str                    # what the number is ("leanest VM / leanest container, launch to READY")
+    value: float = float("nan")  # the ratio (nan: no ratio)
+    lo: float = float("nan")
+    hi: float = float("nan")
+    threshold: tuple = ()        # (t,) or (low, high): the rule's edge(s), drawn beside the interval
+    rule: str = ""               # "above", "below" or "within": which side of the threshold holds
+    text: str = ""               # words that go with (or stand for) the number
+
+    def has_ratio(self):
+        return not math.isnan(self.value)
+
+    def number(self):
+        """'34.2x [29.5, 38]' (no interval for an exact ratio), or '' without a ratio."""
+        if not self.has_ratio():
+            return ""
+        if math.isnan(self.lo) or self.lo == self.value == self.hi:
+            return f"{fmt_number(self.value)}x"
+        return f"{fmt_number(self.value)}x [{fmt_number(self.lo)}, {fmt_number(self.hi)}]"
+
+    def cell(self):
+        """The table cell: '**ratio** [lo, hi] what; text' (or the words alone)."""
+        if not self.has_ratio():
+            return self.text or self.what
+        return f"**{self.number()}** {self.what}" + (f"; {self.text}" if self.text else "")
+
+
+def fmt_number(v):
+    """3 significant digits, thousands written out (1,430 rather than 1.43e+03), inf as ∞."""
+    if math.isinf(v):
+        return "∞" if v > 0 else "-∞"
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    return f"{v:.3g}"
+
+
+@dataclass
 class Verdict:
     outcome: str                 # one of the constants above
     rule: str                    # how the outcome follows from the numbers, in words
@@ -42,21 +82,10 @@ class Verdict:
     conditions: str = ""         # what limits the reading (TCG, host, ...)
     detail: str = ""             # a longer note or table for the claim's section (markdown)
     data: dict = field(default_factory=dict)  # the numbers, machine-readable
+    headline: Headline = None    # the one number of the answer table (None: the claim has none)
 
     def label(self):
         return self.outcome
-
-
-CLAIMS = []  # [(order, text, function, figures)], filled by @claim
-
-
-def claim(order, text, figures=()):
-    """Register a claim function run -> Verdict (the order is the claim's number)."""
-    def register(fn):
-        CLAIMS[:] = [c for c in CLAIMS if c[0] != order] + [(order, text, fn, list(figures))]
-        CLAIMS.sort(key=lambda c: c[0])
-        return fn
-    return register
 
 
 def not_tested(why, tested_by="", conditions=""):
@@ -143,45 +172,3 @@ def fmt_interval(point, lo, hi, digits=3):
     if any(math.isnan(x) for x in (point, lo, hi)):
         return "n/a"
     return f"{point:.{digits}g} [{lo:.{digits}g}, {hi:.{digits}g}]"
-
-
-# --- rendering (the one place the claim table is drawn) ---------------------------------------
-
-def _cell(s):
-    return str(s).replace("|", "\\|").replace("\n", " ")
-
-
-def evaluate(run):
-    """[(number, text, figures, Verdict)] for every registered claim; a claim that raises is
-    reported as not tested with the error, never hides the others."""
-    out = []
-    for i, (order, text, fn, figures) in enumerate(CLAIMS, start=1):
-        try:
-            v = fn(run)
-        except Exception as e:  # noqa: BLE001 - shown in the report
-            v = not_tested(f"report error: {type(e).__name__}: {e}")
-        out.append((i, text, figures, v))
-    return out
-
-
-def render_table(evaluated):
-    lines = ["| # | Claim | Verdict | Rule | Numbers in this run | Tested by | Conditions |",
-             "|---|---|---|---|---|---|---|"]
-    for i, text, _, v in evaluated:
-        lines.append(f"| {i} | {_cell(text)} | **{_cell(v.outcome)}** | {_cell(v.rule)} | "
-                     f"{_cell(v.numbers)} | {_cell(v.tested_by)} | {_cell(v.conditions)} |")
-    return "\n".join(lines)
-
-
-def render_section(i, text, v, charts, figures):
-    sec = [f"### {i}. {text}", "", f"**{v.outcome}.** Rule: {v.rule}", "", f"Numbers: {v.numbers}", ""]
-    if v.detail:
-        sec += [v.detail, ""]
-    if v.conditions:
-        sec += [f"Conditions: {v.conditions}", ""]
-    for f in figures:
-        if f in charts:
-            sec += [f"![{f[:-4]}]({f})", ""]
-        else:
-            sec += [f"_(no `{f}`: its suite did not run or had no data)_", ""]
-    return "\n".join(sec)

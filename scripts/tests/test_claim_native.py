@@ -1,0 +1,50 @@
+"""Claim 3, "runs like a native process" (cvbench_analysis/claims/native.py): its rule on synthetic
+throughput runs that must come out as holds, does not hold, inconclusive and not tested.
+
+Run: /usr/bin/python3 -m unittest discover -s scripts/tests   (ctest: scripts_test, label unit)
+"""
+import unittest
+
+from synthetic_runs import ClaimTest, noisy, write_suite
+
+from cvbench_analysis import verdicts as V
+from cvbench_analysis.claims import native
+
+
+class NativeLike(ClaimTest):
+    def throughput(self, name, ratio, rel=0.01, n=10):
+        d = self.run_dir(name)
+        cpu = lambda base: [{"int_ops_per_s": a, "fp_ops_per_s": b}  # noqa: E731
+                            for a, b in zip(noisy(self.rng, base, rel, n), noisy(self.rng, base, rel, n))]
+        write_suite(d, "throughput", {"native/mode:cpu": cpu(1e9), "cvrun/mode:cpu": cpu(1e9 * ratio)})
+        return d
+
+    def test_native_like_holds(self):
+        v = self.verdict(native, self.throughput("a", 1.0))
+        self.assertEqual(v.outcome, V.HOLDS, v.numbers + v.detail)
+        self.assertIn("within 0.9-1.1", v.rule)
+        self.assertRegex(v.detail, r"\| cvrun \| cpu \| int_ops_per_s \| [\d.]+ \[0\.9\d*, 1\.0\d*\] \| 10 / 10 \| Holds")
+
+    def test_native_like_does_not_hold(self):
+        v = self.verdict(native, self.throughput("b", 0.7))
+        self.assertEqual(v.outcome, V.DOES_NOT_HOLD, v.numbers + v.detail)
+        h = v.headline
+        self.assertEqual((h.threshold, h.rule), ((0.9, 1.1), "within"))
+        self.assertLess(h.hi, 0.9)
+        self.assertIn("farthest from native: cvrun cpu", h.what)
+        self.assertEqual(h.text, "0 of 1 launcher-modes native-like")
+
+    def test_native_like_inconclusive_when_wide_or_few(self):
+        v = self.verdict(native, self.throughput("c", 0.92, rel=0.15))
+        self.assertEqual(v.outcome, V.INCONCLUSIVE, v.numbers + v.detail)
+        v = self.verdict(native, self.throughput("d", 1.0, n=2))
+        self.assertEqual(v.outcome, V.INCONCLUSIVE, "2 samples are not an interval: " + v.detail)
+
+    def test_native_like_not_tested_without_throughput(self):
+        d = self.run_dir("e")
+        write_suite(d, "startup", {"cvrun": [{"ready_ms": 30.0}] * 5})
+        self.assertEqual(self.verdict(native, d).outcome, V.NOT_TESTED)
+
+
+if __name__ == "__main__":
+    unittest.main()
