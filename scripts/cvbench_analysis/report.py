@@ -19,6 +19,7 @@ from .doclinks import slug
 from .fingerprint import fingerprint_section
 from .launchers import launcher
 from .run import Run, tcg_note
+from . import completeness
 from .sweep_record import kernels_note, sweep_record, sweep_timing_line, throughput_skip_notes
 from .vm_profiles import vm_profiles_section
 
@@ -94,6 +95,9 @@ def render(run, run_dir, charts, evaluated=None):
     name = os.path.basename(os.path.normpath(run_dir))
     evaluated = claims.evaluate(run) if evaluated is None else evaluated
     md = title(run, name)
+    whole = completeness.render(run_dir)
+    if whole:
+        md += ["## Completeness", ""] + whole
     md += ["## The claims", "", render_table(evaluated), ""]
     if OVERVIEW in charts:
         md += [f"![claims at a glance]({OVERVIEW})", ""]

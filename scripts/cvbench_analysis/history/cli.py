@@ -141,8 +141,11 @@ def cmd_latest(db, a):
         per[host] = H.typicals(db, run["id"], a.suite, a.counter)
         variants += [v for v in per[host] if v not in variants]
     print(f"latest {a.suite} run per host: typical {a.counter}\n")
+    # A partial run (stopped before its suite completed) says so beside its path.
     table(["host", "date (UTC)", "git", "run", "CPU", "kernel", "cgroups", "VMs", "reps"] + variants,
-          [[h, r["date_utc"][:16], r["git_sha"][:7], r["path"], f"{r['cpu_model']} x{r['cpus']}", r["kernel"],
+          [[h, r["date_utc"][:16], r["git_sha"][:7],
+            r["path"] + ("" if r["state"] in (None, "complete") else f" ({r['state']})"),
+            f"{r['cpu_model']} x{r['cpus']}", r["kernel"],
             r["cgroup_mode"], r["accelerator"], r["repetitions"]] + [fmt(per[h].get(v, float("nan"))) for v in variants]
            for h, r in sorted(latest.items())])
     return 0

@@ -6,12 +6,17 @@ and mtimes is kept in the database), or on `scripts/history rebuild`.
 
 Tables (sample_view joins them):
   runs(id, path, name, suite, host, hostname, cpu_model, cpus, kernel, cgroup_mode, accelerator,
-       accelerator_detail, git_sha, git_dirty, date_utc, repetitions, priority, fleet, launchers)
+       accelerator_detail, git_sha, git_dirty, date_utc, repetitions, priority, fleet, launchers,
+       state, attempts)
        one row per <suite>.json of a run directory: each suite file carries its own context.
        host is the fleet's name for the host (file `host` in the run dir) else the hostname.
-  entries(id, run_id, entry, suite, launcher, variant, dims, error)
+       state: complete or partial (cvbench's run record; files from before it: complete), attempts:
+       1, or more when the suite was resumed.
+  entries(id, run_id, entry, suite, launcher, variant, dims, error, planned, recorded)
        entry 'startup/libvirt/kernel:minimal': launcher 'libvirt', variant 'libvirt/kernel:minimal'
-       (what ratios are taken between), dims JSON {"kernel": "minimal"}, error message or NULL.
+       (what ratios are taken between), dims JSON {"kernel": "minimal"}, error message or NULL;
+       planned / recorded repetitions (a partial run's entries short of their plan, and entries it
+       never started, have recorded < planned; NULL planned in files from before the run record).
   samples(entry_id, repetition, counter, value, unit)   the raw samples: every counter of every
        iteration entry.
 """
@@ -21,21 +26,23 @@ import os
 import sqlite3
 import sys
 
+from .. import completeness
 from .. import results as R
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 DEFAULT_RESULTS = os.path.join(ROOT, "results")
 DB_NAME = "history.sqlite"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE runs(id INTEGER PRIMARY KEY, path TEXT, name TEXT, suite TEXT, host TEXT,
   hostname TEXT, cpu_model TEXT, cpus TEXT, kernel TEXT, cgroup_mode TEXT, accelerator TEXT,
   accelerator_detail TEXT, git_sha TEXT, git_dirty TEXT, date_utc TEXT, repetitions TEXT,
-  priority TEXT, fleet TEXT, launchers TEXT, UNIQUE(path, suite));
+  priority TEXT, fleet TEXT, launchers TEXT, state TEXT, attempts INTEGER, UNIQUE(path, suite));
 CREATE TABLE entries(id INTEGER PRIMARY KEY, run_id INTEGER REFERENCES runs(id), entry TEXT,
-  suite TEXT, launcher TEXT, variant TEXT, dims TEXT, error TEXT);
+  suite TEXT, launcher TEXT, variant TEXT, dims TEXT, error TEXT, planned INTEGER,
+  recorded INTEGER);
 CREATE TABLE samples(entry_id INTEGER REFERENCES entries(id), repetition INTEGER, counter TEXT,
   value REAL, unit TEXT);
 CREATE INDEX entries_by_name ON entries(entry, run_id);
@@ -101,18 +108,21 @@ def load_run_dir(db, results, run_dir):
         if not ctx and not iterations and not errors:
             continue  # not a suite's Google Benchmark file (image_inspect.json ...)
         suite = f[:-5]
+        record = completeness.suite_record(os.path.join(run_dir, f))
         acc = str(ctx.get("accelerator", "?"))
         cur = db.execute(
             "INSERT INTO runs(path, name, suite, host, hostname, cpu_model, cpus, kernel, cgroup_mode,"
             " accelerator, accelerator_detail, git_sha, git_dirty, date_utc, repetitions, priority,"
-            " fleet, launchers) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " fleet, launchers, state, attempts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (path, os.path.basename(os.path.normpath(run_dir)), suite, R.run_host(run_dir, ctx),
              str(ctx.get("hostname", ctx.get("host_name", "?"))), str(ctx.get("cpu_model", "?")),
              str(ctx.get("cpus_online", ctx.get("num_cpus", "?"))), str(ctx.get("kernel", "?")),
              str(ctx.get("cgroup_mode", "?")), R.accelerator(ctx), acc,
              str(ctx.get("git_sha", "unknown")), str(ctx.get("git_dirty", "?")),
              str(ctx.get("date_utc", ctx.get("date", "?"))), str(ctx.get("repetitions", "?")),
-             priority, fleet, str(ctx.get("launchers", ""))))
+             priority, fleet, str(ctx.get("launchers", "")),
+             record["state"] if record else "complete",
+             max(1, len(record["attempts"])) if record else 1))
         run_id = cur.lastrowid
         entry_ids = {}
 
@@ -139,6 +149,13 @@ def load_run_dir(db, results, run_dir):
                 db.execute("UPDATE entries SET error = ? WHERE id = ?", (msg, entry_ids[key]))
             else:
                 entry_id(key, msg)
+        if record:
+            # Planned entries that never started are entries too: recorded 0 of planned.
+            for key in record["planned"]:
+                entry_id(key)
+            for key, eid in entry_ids.items():
+                db.execute("UPDATE entries SET planned = ?, recorded = ? WHERE id = ?",
+                           (record["planned"].get(key), record["recorded"].get(key, 0), eid))
         db.executemany("INSERT INTO samples VALUES (?,?,?,?,?)", rows)
         n += 1
     return n
