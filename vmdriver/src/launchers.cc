@@ -21,6 +21,8 @@ std::vector<launcher::ParamSpec> VmParams() {
       {"uri", ParamKind::kText, "libvirt connection URI"},
       {"emulator", ParamKind::kText, "QEMU binary"},
       {"connect_timeout_ms", ParamKind::kPositiveInt, "how long QEMU may take to connect"},
+      {"daemon_wait_ms", ParamKind::kNonNegativeInt,
+       "(libvirt) how long a start waits for libvirtd to come back"},
       {"kernel_path", ParamKind::kText, "boot this kernel instead of the prepared one"},
       {"initrd_path", ParamKind::kText, "boot this initramfs instead of the prepared one"},
   };

@@ -95,13 +95,47 @@ class LibvirtInstance : public VmInstance {
   }
   Result<void> HardStop() override {
     if (!dom_) return Ok();
-    return dom_.Destroy();
+    auto destroyed = dom_.Destroy();
+    if (destroyed || conn_.Alive()) return destroyed;
+    // libvirtd died under us: its QEMU keeps running without it. Ours is ended directly (the
+    // instance then fails with the daemon's error; libvirtd, once back, drops the domain).
+    return KillOurQemu(MonotonicNs() + 10'000'000'000);
   }
   Result<void> CleanupExtra() override {
+    // A boot cut short by libvirtd's death (virDomainCreateXML failed after it forked QEMU) or a
+    // domain libvirt could no longer destroy leaves a QEMU named after this instance: it must not
+    // outlive the instance.
+    auto stray = KillOurQemu(MonotonicNs() + 10'000'000'000);
     dom_.reset();
     // libvirt keeps one log file per domain name; ours are unique, so they would pile up.
     std::string log = std::string(kLibvirtQemuLogDir) + "/" + name_ + ".log";
     if (::unlink(log.c_str()) != 0 && errno != ENOENT) return ErrnoError("unlink " + log);
+    return stray;
+  }
+
+  // SIGKILLs QEMU processes whose guest name is this instance's ("-name guest=<name>,..."), and
+  // waits until they are gone. Ok when there is none.
+  Result<void> KillOurQemu(int64_t deadline) {
+    std::string needle = std::string("\0-name\0guest=", 13) + name_ + ",";
+    std::vector<pid_t> ours;
+    for (const auto& e : ListDirectory("/proc")) {
+      if (e.find_first_not_of("0123456789") != std::string::npos) continue;
+      auto cmd = ReadFile("/proc/" + e + "/cmdline");
+      if (!cmd || cmd->find(needle) == std::string::npos) continue;
+      auto comm = ProcessName(static_cast<pid_t>(std::atoi(e.c_str())));
+      if (!comm || comm->rfind("qemu", 0) != 0) continue;
+      ours.push_back(static_cast<pid_t>(std::atoi(e.c_str())));
+    }
+    for (pid_t p : ours) ::kill(p, SIGKILL);
+    for (pid_t p : ours) {
+      while (::kill(p, 0) == 0) {
+        auto comm = ProcessName(p);
+        if (!comm || comm->rfind("qemu", 0) != 0) break;  // gone (zombie reaped, pid reused)
+        if (MonotonicNs() >= deadline)
+          return Error{ETIMEDOUT, Who() + ": QEMU " + std::to_string(p) + " survives SIGKILL"};
+        std::this_thread::sleep_for(milliseconds(10));
+      }
+    }
     return Ok();
   }
 
@@ -143,10 +177,22 @@ class LibvirtLauncher : public VmLauncher {
     CVB_ASSIGN_OR_RETURN(std::string xml, DomainXml(spec));
     return std::make_pair(std::string("domain.xml"), xml);
   }
-  // A connection known to be dead (a failed call saw the daemon go) is replaced up front.
+  // A connection known to be dead (a failed call saw the daemon go) is replaced up front. When
+  // libvirtd is down, the start waits for it, up to daemon_wait_ms (default 60 s: a restart of
+  // libvirtd takes well under that here), then fails saying so: the entries after a daemon's
+  // death fail fast, or succeed once it is back.
   Result<void> BeforeStart(VmInstance&) override {
     if (conn_.Alive()) return Ok();
-    return Connect();
+    int64_t deadline = MonotonicNs() + opt_.daemon_wait_ms * 1'000'000;
+    for (;;) {
+      auto connected = Connect();
+      if (connected) return Ok();
+      if (MonotonicNs() >= deadline)
+        return connected.error().wrap("libvirtd did not answer within " +
+                                      std::to_string(opt_.daemon_wait_ms / 1000) +
+                                      " s (--param daemon_wait_ms)");
+      std::this_thread::sleep_for(milliseconds(500));
+    }
   }
   std::string LogPath(const VmInstance& inst) const override {
     return std::string(kLibvirtQemuLogDir) + "/" + inst.name_ + ".log";

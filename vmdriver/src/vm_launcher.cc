@@ -129,7 +129,10 @@ Result<VmOptions> ParseOptions(const LauncherConfig& c) {
       o.kernel_path = v;
     else if (k == "initrd_path")
       o.initrd_path = v;
-    else if (k == "connect_timeout_ms") {
+    else if (k == "daemon_wait_ms") {
+      CVB_ASSIGN_OR_RETURN(uint64_t n, ParseUint(k, v));
+      o.daemon_wait_ms = static_cast<int64_t>(n);
+    } else if (k == "connect_timeout_ms") {
       CVB_ASSIGN_OR_RETURN(uint64_t n, ParseUint(k, v));
       o.connect_timeout_ms = static_cast<int64_t>(n);
     }

@@ -44,6 +44,8 @@ struct VmOptions {
   std::string uri = "qemu:///system";
   std::string emulator = "/usr/bin/qemu-system-x86_64";
   int64_t connect_timeout_ms = 20000;
+  // (libvirt) how long a start waits for libvirtd to answer again after the connection died.
+  int64_t daemon_wait_ms = 60000;
   std::string kernel_path;  // boot this kernel instead of the profile's (comparisons, tests)
   std::string initrd_path;  // boot this initramfs instead of the image's
 };

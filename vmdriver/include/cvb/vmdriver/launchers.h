@@ -32,6 +32,9 @@
 //   uri=qemu:///system   (libvirt) connection URI
 //   emulator=/usr/bin/qemu-system-x86_64
 //   connect_timeout_ms=20000  how long QEMU may take to connect its console
+//   daemon_wait_ms=60000  (libvirt) how long a start waits for libvirtd to answer again after it
+//                         died (the entry in flight fails with the daemon's error; the next
+//                         wait, then run or fail fast saying libvirtd did not come back)
 //   kernel_path=..., initrd_path=...  boot these instead of the prepared artefacts
 #pragma once
 
