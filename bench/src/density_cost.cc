@@ -5,7 +5,6 @@
 namespace cvb::bench {
 namespace {
 
-constexpr double kMiB = 1024.0 * 1024.0;
 
 double DeltaMib(const std::map<std::string, uint64_t>& before,
                 const std::map<std::string, uint64_t>& after, const std::string& field) {

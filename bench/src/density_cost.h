@@ -24,6 +24,9 @@
 
 namespace cvb::bench {
 
+// Bytes in a MiB: every density figure is in MiB.
+inline constexpr double kMiB = 1024.0 * 1024.0;
+
 // Kernel stack size per thread (x86-64 THREAD_SIZE without KASAN).
 inline constexpr uint64_t kKernelStackBytes = 16 * 1024;
 

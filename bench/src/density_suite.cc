@@ -42,7 +42,6 @@
 namespace cvb::bench {
 namespace {
 
-constexpr double kMiB = 1024.0 * 1024.0;
 
 std::vector<int> ParseCounts(const std::string& text) {
   std::vector<int> out;

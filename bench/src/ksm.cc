@@ -17,7 +17,8 @@ Result<uint64_t> ParseCount(const std::string& path, const std::string& text) {
   return std::strtoull(text.c_str(), nullptr, 10);
 }
 
-uint64_t AbsDiff(uint64_t a, uint64_t b) { return a > b ? a - b : b - a; }
+// How far apart two page counts are.
+uint64_t PagesApart(uint64_t a, uint64_t b) { return a > b ? a - b : b - a; }
 
 }  // namespace
 
@@ -114,7 +115,7 @@ KsmSettled WaitKsmSettled(const KsmSysfs& sysfs, int max_ms, int poll_ms, uint64
     if (now->full_scans == last_scans) continue;
     last_scans = now->full_scans;
     // The first scan to end may have begun before the call; the one after it was whole.
-    if (at_last_scan && AbsDiff(now->pages_sharing, *at_last_scan) < tolerance_pages) {
+    if (at_last_scan && PagesApart(now->pages_sharing, *at_last_scan) < tolerance_pages) {
       s.stable = true;
       break;
     }

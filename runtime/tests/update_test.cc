@@ -12,7 +12,7 @@
 namespace cvb::runtime::cgroup {
 namespace {
 
-const char kHybridMountinfo[] =
+const char kUpdateHostMountinfo[] =
     "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n"
     "33 31 0:30 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct\n"
     "34 31 0:31 / /sys/fs/cgroup/cpuset rw,relatime - cgroup cgroup rw,cpuset\n"
@@ -30,7 +30,7 @@ const std::vector<std::string> kLeaves = {
 
 struct Fixture {
   sys::FakeSys fs;
-  Host host = ParseHost(kHybridMountinfo, kSelf);
+  Host host = ParseHost(kUpdateHostMountinfo, kSelf);
   Fixture() {
     for (const auto& l : kLeaves) fs.AddDir(l);
     fs.AddDir("/sys/fs/cgroup/cpuset");

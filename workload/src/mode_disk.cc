@@ -27,9 +27,6 @@ namespace {
 constexpr size_t kSeqBlock = 1 << 20;
 constexpr size_t kRandBlock = 4096;
 
-struct FreeDeleter {
-  void operator()(void* p) const { std::free(p); }
-};
 
 std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
 

@@ -17,9 +17,6 @@
 namespace cvb::workload {
 namespace {
 
-struct FreeDeleter {
-  void operator()(void* p) const { std::free(p); }
-};
 template <typename T>
 using Buffer = std::unique_ptr<T[], FreeDeleter>;
 

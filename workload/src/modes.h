@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,12 @@ void Result(const std::vector<std::pair<std::string, std::string>>& fields);
 // Writes "CVB ERROR msg=..." and returns 1 (an exit code).
 int Fail(const std::string& message);
 void Done(int status);
+
+// Frees what posix_memalign / aligned_alloc gave (the measuring modes' buffers own theirs with
+// std::unique_ptr<T, FreeDeleter>).
+struct FreeDeleter {
+  void operator()(void* p) const { std::free(p); }
+};
 
 int RunMode(Context& ctx);
 const char* ModesHelp();
