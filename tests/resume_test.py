@@ -27,12 +27,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 SKIP = 77
 
 
 def sweep_cmd(src, out):
-    return [os.path.join(src, "scripts/sweep"), "--no-prepare", "--no-image-inspect",
+    return [os.path.join(src, "scripts/sweep"), "--no-prepare", "--no-image-inspect", "--no-charts",
             "--suites", "startup,density", "--launchers", "native,cvrun", "--repetitions", "2",
             "--param", "density_n=1,2", "--param", "density_repetitions=1",
             "--param", "settle_ms=300", "--param", "drop_caches=0",
@@ -105,9 +106,55 @@ def leftovers():
         pid = os.path.basename(d)
         if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
             found.append(d)
+    # cvb-<runtime>-<owner pid>-<k>: a cgroup whose owner is gone was left by a killed run.
     for d in glob.glob("/sys/fs/cgroup/*/cvb-*") + glob.glob("/sys/fs/cgroup/*/*/cvb-*"):
-        found.append(d)
+        m = re.match(r"cvb-[a-z]+-(\d+)-", os.path.basename(d))
+        if m and not os.path.exists(f"/proc/{m.group(1)}"):
+            found.append(d)
     return found
+
+
+def trial(src, work, i, at, clean_entries, clean_report):
+    """One kill at `at` seconds and its resume; the failures it found."""
+    failures = []
+    label = f"trial {i + 1}"
+    run_dir = os.path.join(work, f"t{i + 1}")
+    rc, err, took = run_sweep(sweep_cmd(src, run_dir), src, kill_after=at)
+    killed = rc == -signal.SIGKILL
+    check_parses(run_dir, failures, label)
+    before = {}
+    for f in suite_files(run_dir):
+        with open(f) as fh:
+            before[f] = [json.dumps(b, sort_keys=True) for b in iterations(json.load(fh))]
+    kept = sum(len(v) for v in before.values())
+    if not os.path.exists(os.path.join(run_dir, "sweep.json")):
+        # Killed before the sweep wrote anything: there is nothing to resume; a new run into the
+        # same directory is the way on.
+        rc2, err2, _ = run_sweep(sweep_cmd(src, run_dir), src)
+    else:
+        rc2, err2, _ = run_sweep([os.path.join(src, "scripts/sweep"), "--resume", run_dir], src)
+    print(f"resume_test: {label}: killed at {at:.1f} s ({'SIGKILL' if killed else f'exit {rc}'}),"
+          f" {kept} repetitions kept; resumed: exit {rc2}", flush=True)
+    if rc2 != 0:
+        return failures + [f"{label}: the resumed sweep exited {rc2}: {err2[-2000:]}"]
+    for f, kept_reps in before.items():
+        with open(f) as fh:
+            after = [json.dumps(b, sort_keys=True) for b in iterations(json.load(fh))]
+        if after[:len(kept_reps)] != kept_reps:
+            failures.append(f"{label}: {f}: repetitions recorded before the kill changed")
+    for f in suite_files(run_dir):
+        with open(f) as fh:
+            state = json.load(fh).get("run", {}).get("state")
+        if state != "complete":
+            failures.append(f"{label}: {f} is {state} after --resume")
+    got = entries(run_dir)
+    if got != clean_entries:
+        failures.append(f"{label}: entries {got} differ from the clean run's {clean_entries}")
+    if report_entries(run_dir) != clean_report:
+        failures.append(f"{label}: REPORT.md names {report_entries(run_dir)}, the clean run's "
+                        f"{clean_report}")
+    shutil.rmtree(run_dir, ignore_errors=True)
+    return failures
 
 
 def main():
@@ -138,47 +185,14 @@ def main():
         clean_report = report_entries(clean)
         print(f"resume_test: clean sweep {wall:.1f} s, {len(clean_entries)} entries, "
               f"{sum(clean_entries.values())} repetitions")
-        for i in range(trials):
-            label = f"trial {i + 1}"
-            run_dir = os.path.join(work, f"t{i + 1}")
-            at = rng.uniform(0.2, wall)
-            rc, err, took = run_sweep(sweep_cmd(src, run_dir), src, kill_after=at)
-            killed = rc == -signal.SIGKILL
-            check_parses(run_dir, failures, label)
-            before = {}
-            for f in suite_files(run_dir):
-                with open(f) as fh:
-                    before[f] = [json.dumps(b, sort_keys=True) for b in iterations(json.load(fh))]
-            kept = sum(len(v) for v in before.values())
-            if not os.path.exists(os.path.join(run_dir, "sweep.json")):
-                # Killed before the sweep wrote anything: there is nothing to resume; a new run
-                # into the same directory is the way on.
-                rc2, err2, _ = run_sweep(sweep_cmd(src, run_dir), src)
-            else:
-                rc2, err2, _ = run_sweep([os.path.join(src, "scripts/sweep"), "--resume", run_dir],
-                                         src)
-            print(f"resume_test: {label}: killed at {at:.1f} s ({'SIGKILL' if killed else f'exit {rc}'}),"
-                  f" {kept} repetitions kept; resumed: exit {rc2}")
-            if rc2 != 0:
-                failures.append(f"{label}: the resumed sweep exited {rc2}: {err2[-2000:]}")
-                continue
-            for f, kept_reps in before.items():
-                with open(f) as fh:
-                    after = [json.dumps(b, sort_keys=True) for b in iterations(json.load(fh))]
-                if after[:len(kept_reps)] != kept_reps:
-                    failures.append(f"{label}: {f}: repetitions recorded before the kill changed")
-            for f in suite_files(run_dir):
-                with open(f) as fh:
-                    state = json.load(fh).get("run", {}).get("state")
-                if state != "complete":
-                    failures.append(f"{label}: {f} is {state} after --resume")
-            got = entries(run_dir)
-            if got != clean_entries:
-                failures.append(f"{label}: entries {got} differ from the clean run's {clean_entries}")
-            if report_entries(run_dir) != clean_report:
-                failures.append(f"{label}: REPORT.md names {report_entries(run_dir)}, the clean "
-                                f"run's {clean_report}")
-            shutil.rmtree(run_dir, ignore_errors=True)
+        points = [rng.uniform(0.2, wall) for _ in range(trials)]
+        # Two trials at a time (2 cores; each sweep waits on settling and on its runtimes much of
+        # the time): their cvbench runs never touch each other's instances, and a killed one's
+        # leftovers are reaped by whichever cvbench starts next, as on any shared host.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for trial_failures in pool.map(lambda i: trial(src, work, i, points[i], clean_entries,
+                                                           clean_report), range(trials)):
+                failures += trial_failures
         # The last resumed run reaped the dead runs' leftovers; nothing of theirs may remain.
         left = leftovers()
         if left:

@@ -1,6 +1,7 @@
 #include "cvb/common/proc.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -171,6 +172,16 @@ Result<pid_t> ParentPid(pid_t pid) {
 Result<std::string> ProcessName(pid_t pid) {
   CVB_ASSIGN_OR_RETURN(auto st, ReadStat(pid));
   return st.first;
+}
+
+bool ProcessGone(pid_t pid) {
+  if (pid <= 0) return false;
+  auto text = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  if (!text) return ::kill(pid, 0) != 0 && errno == ESRCH;
+  size_t close = text->rfind(')');
+  if (close == std::string::npos || close + 2 >= text->size()) return false;
+  char state = (*text)[close + 2];
+  return state == 'Z' || state == 'X';
 }
 
 std::string StatusField(const std::string& status_text, const std::string& key) {

@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <unistd.h>
 
 #include "cvb/common/file.h"
@@ -9,6 +11,19 @@
 
 namespace cvb {
 namespace {
+
+TEST(ProcessGoneTest, AZombieIsGoneARunningProcessIsNot) {
+  EXPECT_FALSE(ProcessGone(::getpid()));
+  pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ASSERT_GT(child, 0);
+  // Not reaped yet: a zombie, which kill(pid, 0) still finds.
+  for (int i = 0; i < 200 && !ProcessGone(child); ++i) ::usleep(10000);
+  EXPECT_TRUE(ProcessGone(child));
+  EXPECT_EQ(::kill(child, 0), 0);
+  ASSERT_EQ(::waitpid(child, nullptr, 0), child);
+  EXPECT_TRUE(ProcessGone(child));
+}
 
 TEST(SmapsRollupTest, ParsesPssAndUss) {
   const char* text =

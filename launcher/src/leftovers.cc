@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "cvb/common/file.h"
+#include "cvb/common/proc.h"
 #include "cvb/common/subprocess.h"
 #include "cvb/launcher/oci.h"
 #include "cvb/launcher/podman.h"
@@ -26,7 +27,8 @@ bool IsNumber(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-bool Dead(pid_t pid) { return pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH; }
+// A zombie owner is dead too: a SIGKILLed cvbench re-parented to this host's PID 1 stays one.
+bool Dead(pid_t pid) { return ProcessGone(pid); }
 
 // "cvb-n12-p4711" -> {12, 4711}; false for other names.
 bool ParseNetnsName(const std::string& name, int* index, pid_t* owner) {

@@ -140,7 +140,7 @@ def render(run, run_dir, charts, evaluated=None):
     return "\n".join(md)
 
 
-USAGE = ("usage: scripts/report RUN_DIR\n"
+USAGE = ("usage: scripts/report [--no-charts] RUN_DIR\n"
          "       scripts/report --readme [--check]   README.md's findings, from results/reference")
 
 
@@ -149,6 +149,10 @@ def main(argv=None):
     if argv and argv[0] == "--readme" and set(argv[1:]) <= {"--check"}:
         from . import readme_findings
         return readme_findings.main(check="--check" in argv)
+    # --no-charts: the text alone, charts neither drawn nor linked (a second instead of several;
+    # for test sweeps and hosts without a display stack).
+    no_charts = "--no-charts" in argv
+    argv = [a for a in argv if a != "--no-charts"]
     if len(argv) != 1 or not os.path.isdir(argv[0]):
         print(USAGE, file=sys.stderr)
         return 2
@@ -157,14 +161,16 @@ def main(argv=None):
     if not run.suites:
         print(f"report: no <suite>.json in {run_dir}", file=sys.stderr)
         return 1
-    subprocess.run([sys.executable, os.path.join(SCRIPTS, "plot"), run_dir], check=False)
     evaluated = claims.evaluate(run)
-    try:
-        from .plots.overview import plot_overview
-        plot_overview(run_dir, run.context, evaluated)
-    except Exception as e:  # noqa: BLE001 - the report stands without its figure, and says so
-        print(f"report: {OVERVIEW}: chart failed: {type(e).__name__}: {e}", file=sys.stderr)
-    charts = {f for f in os.listdir(run_dir) if f.endswith(".png")}
+    charts = set()
+    if not no_charts:
+        subprocess.run([sys.executable, os.path.join(SCRIPTS, "plot"), run_dir], check=False)
+        try:
+            from .plots.overview import plot_overview
+            plot_overview(run_dir, run.context, evaluated)
+        except Exception as e:  # noqa: BLE001 - the report stands without its figure, and says so
+            print(f"report: {OVERVIEW}: chart failed: {type(e).__name__}: {e}", file=sys.stderr)
+        charts = {f for f in os.listdir(run_dir) if f.endswith(".png")}
     out = os.path.join(run_dir, "REPORT.md")
     with open(out, "w") as f:
         f.write(render(run, run_dir, charts, evaluated))

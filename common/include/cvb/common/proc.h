@@ -60,6 +60,9 @@ std::vector<pid_t> ProcessTree(pid_t pid);
 // Parent pid and command name from /proc/PID/stat.
 Result<pid_t> ParentPid(pid_t pid);
 Result<std::string> ProcessName(pid_t pid);
+// The process no longer runs: there is no such pid, or it is a zombie nobody reaps (a killed
+// process re-parented to this host's PID 1, which does not reap, stays one for a long time).
+bool ProcessGone(pid_t pid);
 
 // What a process can see and hold, read the same way from the host (about another pid) and from
 // inside an instance (about itself: pass "self"), so that both sides agree on the reading.
