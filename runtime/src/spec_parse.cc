@@ -11,6 +11,7 @@
 #include "cvb/common/file.h"
 #include "cvb/runtime/spec.h"
 #include "namespaces.h"
+#include "resources_unset.h"
 #include "security.h"
 
 namespace cvb::runtime {
@@ -370,7 +371,11 @@ std::optional<std::string> UnknownResourceField(const json& doc) {
   return std::nullopt;
 }
 
-void ParseResources(Parser& p, const json& o, Resources& res) {
+void ParseResources(Parser& p, const json& given, Resources& res) {
+  // Zeros that runc reads as "not set" (Docker sends blockIO.weight 0 on every container) are
+  // not settings: dropped before anything is checked or planned.
+  json o = given;
+  DropUnsetResourceValues(o);
   if (auto unknown = UnknownResourceField(o)) {
     p.Fail(*unknown, "cvrun cannot apply this field");
     return;
