@@ -174,6 +174,10 @@ struct ChildPlan {
   int console_socket_fd = -1;  // process.terminal: the pty master goes here (SCM_RIGHTS)
   const char* const* exec_candidates = nullptr;
   int n_exec_candidates = 0;
+  // args[0] holds a '/': it is the one candidate, and a file there that cannot be executed (no
+  // x bit, a directory) fails with EACCES ("permission denied", Docker's exit 126) rather than
+  // ENOENT, as runc's lookup reports it. A PATH search that finds nothing is ENOENT either way.
+  bool exec_by_path = false;
   char* const* argv = nullptr;
   char* const* envp = nullptr;
 };

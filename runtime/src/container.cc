@@ -131,7 +131,8 @@ std::string ChildErrorMessage(const ChildReport& r, const Spec& spec, const Plan
   }
   if (r.step == kStepCwd) what += " " + spec.process.cwd;
   if (r.step == kStepExecLookup)
-    return "exec: \"" + spec.process.args[0] + "\": executable file not found in the container";
+    return "exec: \"" + spec.process.args[0] + "\": " +
+           (r.err == EACCES ? "permission denied" : "executable file not found in the container");
   return "container init: " + what + ": " + strerror(r.err);
 }
 
@@ -421,6 +422,7 @@ Result<pid_t> Runtime::CreateContainer(const CreateOptions& opts, bool run_mode,
   plan.preserve_fds = opts.preserve_fds;
   plan.exec_candidates = ps.exec_candidate_ptrs.data();
   plan.n_exec_candidates = static_cast<int>(ps.exec_candidate_ptrs.size());
+  plan.exec_by_path = spec.process.args[0].find('/') != std::string::npos;
   plan.argv = ps.argv.data();
   plan.envp = ps.envp.data();
 

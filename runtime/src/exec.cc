@@ -110,6 +110,8 @@ Result<UniqueFd> DupAbove(const UniqueFd& fd, int min) {
 
 std::string ExecErrorMessage(const ChildReport& r, const Process& process,
                              const std::vector<std::string>& joined) {
+  if (r.step == kStepExecLookup && r.err == EACCES)
+    return "exec: \"" + process.args[0] + "\": permission denied";
   if (r.step == kStepExecLookup)
     return "exec: \"" + process.args[0] + "\": executable file not found in the container" +
            (r.err != ENOENT ? std::string(" (") + strerror(r.err) + ")" : "");
@@ -411,6 +413,7 @@ Result<int> Runtime::Exec(const ExecOptions& o) {
   cp.seccomp_flags = seccomp_flags;
   cp.exec_candidates = candidate_ptrs.data();
   cp.n_exec_candidates = static_cast<int>(candidate_ptrs.size());
+  cp.exec_by_path = process.args[0].find('/') != std::string::npos;
   cp.argv = argv.data();
   cp.envp = envp.data();
   plan.parent_sync_fd = parent_sock.get();

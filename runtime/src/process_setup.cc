@@ -26,7 +26,12 @@ int ConfineProcess(const ChildPlan& plan) {
         access(plan.exec_candidates[i], X_OK) == 0)
       exec_index = i;
   }
-  if (exec_index < 0) Fail(plan, kStepExecLookup, ENOENT);
+  if (exec_index < 0) {
+    struct stat st;
+    bool there = plan.exec_by_path && plan.n_exec_candidates == 1 &&
+                 stat(plan.exec_candidates[0], &st) == 0;
+    Fail(plan, kStepExecLookup, there ? EACCES : ENOENT);
+  }
 
   // Without no_new_privs a filter needs CAP_SYS_ADMIN: load it while we still have it.
   if (!plan.no_new_privileges) ApplySeccomp(plan);

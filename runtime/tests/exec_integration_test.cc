@@ -339,6 +339,9 @@ TEST(Exec, StoppedMissingOrBadInputFailsClearlyAndLeavesNothing) {
   EXPECT_NE(nf.err.find("exec: \"no-such-command\": executable file not found in the container"),
             std::string::npos)
       << nf.err;
+  // A file there that cannot be executed: "permission denied", as runc (Docker's 126).
+  auto nx = Cvrun({"exec", c.id(), "/secret"});
+  EXPECT_NE(nx.err.find("exec: \"/secret\": permission denied"), std::string::npos) << nx.err;
   // Only the init is left in the container after the failures.
   EXPECT_EQ(json::parse(Cvrun({"ps", "--format", "json", c.id()}).out), json::array({c.pid()}));
 }
