@@ -299,6 +299,10 @@ void CloseFds(const ChildPlan& plan) {
     next = k + 1;
   }
   if (syscall(SYS_close_range, next, ~0U, 0) != 0) Fail(plan, kStepCloseFds, errno);
+  // The preserved fds (socket activation's first) reach the process even when the caller marked
+  // them close-on-exec, as runc passes them (dup2 into place clears the flag).
+  for (int fd = 3; fd < 3 + plan.preserve_fds; ++fd)
+    if (fd != plan.sync_fd && fd != plan.fifo_fd) fcntl(fd, F_SETFD, 0);
 }
 
 void SetUserAndCapabilities(const ChildPlan& plan) {
@@ -353,6 +357,22 @@ void LoopbackUp(const ChildPlan& plan) {
   ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
   if (ioctl(sock, SIOCSIFFLAGS, &ifr) != 0) Fail(plan, kStepLoopback, errno);
   ::close(sock);
+}
+
+// mkdir -p plan.cwd, after pivot_root (every path resolves inside the container's root; ".."
+// stops at it). Existing components are kept as they are.
+void MakeCwd(const ChildPlan& plan) {
+  char path[4096];
+  size_t len = strlen(plan.cwd);
+  if (len >= sizeof path) Fail(plan, kStepCwd, ENAMETOOLONG);
+  memcpy(path, plan.cwd, len + 1);
+  for (size_t i = 1; i <= len; ++i) {
+    if (path[i] != '/' && path[i] != 0) continue;
+    char saved = path[i];
+    path[i] = 0;
+    if (mkdir(path, 0755) != 0 && errno != EEXIST) Fail(plan, kStepCwd, errno);
+    path[i] = saved;
+  }
 }
 
 // The state JSON for startContainer hooks arrives with the commit message; static storage.
@@ -523,6 +543,9 @@ void RunCreateHooks(const ChildPlan& plan) {
                                                     MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC) != 0)
       Fail(plan, kStepReadonlyPath, errno, i);
   }
+  // A missing process.cwd is made (mode 0755), as runc and crun make it: inside the container's
+  // root now, and before the root turns read-only.
+  MakeCwd(plan);
   if (plan.readonly_root && MountSetattr(AT_FDCWD, "/", 0, MOUNT_ATTR_RDONLY) != 0)
     Fail(plan, kStepReadonlyRoot, errno);
 

@@ -180,6 +180,10 @@ struct ChildPlan {
   bool exec_by_path = false;
   char* const* argv = nullptr;
   char* const* envp = nullptr;
+  // The config sets no HOME: envp holds this slot (kHomeValueMax + 6 bytes), which the process
+  // fills from the container's /etc/passwd before its user changes (process_env.h).
+  char* home_env = nullptr;
+  size_t home_env_size = 0;
 };
 
 // Never returns: execs the container's process or _exits.

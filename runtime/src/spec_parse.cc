@@ -315,6 +315,7 @@ std::vector<Hook> ParseHookList(Parser& p, const json& o, const char* key) {
     h.path = p.Str((*a)[i], "path", hb, true).value_or("");
     h.args = p.Strings((*a)[i], "args", hb);
     h.env = p.Strings((*a)[i], "env", hb);
+    h.env_set = p.Member((*a)[i], "env") != nullptr;
     if (auto t = p.Int((*a)[i], "timeout", hb)) {
       if (*t <= 0) p.Fail(hb + ".timeout", "must be positive");
       h.timeout_s = static_cast<int>(*t);

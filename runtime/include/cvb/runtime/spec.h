@@ -68,7 +68,12 @@ struct Mount {
 struct Hook {
   std::string path;
   std::vector<std::string> args;
+  // Without "env" (absent or null; "env": [] is an empty environment) a hook gets what runc gives
+  // it: the runtime's environment for prestart, createRuntime, poststart and poststop, the
+  // container process's for createContainer and startContainer (they run in the container's
+  // init).
   std::vector<std::string> env;
+  bool env_set = false;
   std::optional<int> timeout_s;
 };
 
