@@ -160,10 +160,42 @@ int MountSetattr(int dfd, const char* path, unsigned flags, uint64_t attr_set,
   return static_cast<int>(syscall(SYS_mount_setattr, dfd, path, flags, &attr, sizeof attr));
 }
 
+// A symlink at m.dest_rel (its directory made as needed) pointing at m.source.
+void MakeSymlink(const ChildPlan& plan, int root_fd, const ChildMount& m, int i) {
+  char parent[4096];
+  size_t len = strlen(m.dest_rel);
+  if (len >= sizeof parent) Fail(plan, kStepMountTarget, ENAMETOOLONG, i);
+  memcpy(parent, m.dest_rel, len + 1);
+  char* slash = strrchr(parent, '/');
+  const char* name = m.dest_rel;
+  if (slash) {
+    *slash = 0;
+    name = m.dest_rel + (slash - parent) + 1;
+  } else {
+    parent[0] = 0;
+  }
+  int dir = MakeTarget(root_fd, parent, true);
+  if (dir < 0) Fail(plan, kStepMountTarget, errno, i);
+  if (symlinkat(m.source, dir, name) != 0 && errno != EEXIST) Fail(plan, kStepMount, errno, i);
+  ::close(dir);
+}
+
 void DoMounts(const ChildPlan& plan, int root_fd) {
   char path[40];
   for (int i = 0; i < plan.n_mounts; ++i) {
     const ChildMount& m = plan.mounts[i];
+    if (m.kind == kMountSymlink) {
+      MakeSymlink(plan, root_fd, m, i);
+      continue;
+    }
+    if (m.kind == kMountReadOnly) {
+      int top = OpenInRoot(root_fd, m.dest_rel, 0);
+      if (top < 0) Fail(plan, kStepMountTarget, errno, i);
+      if (MountSetattr(top, "", AT_EMPTY_PATH, MOUNT_ATTR_RDONLY) != 0)
+        Fail(plan, kStepMountAttr, errno, i);
+      ::close(top);
+      continue;
+    }
     int fd = MakeTarget(root_fd, m.dest_rel, m.bind ? m.source_is_dir : true);
     if (fd < 0) Fail(plan, kStepMountTarget, errno, i);
     bool host_sysfs = false;

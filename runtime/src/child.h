@@ -76,7 +76,14 @@ struct ChildReport {
 };
 constexpr int32_t kHookTimedOut = INT32_MIN;
 
+enum ChildMountKind : int32_t {
+  kMountFs = 0,    // mount(2) at dest_rel (a bind when `bind`), then its attributes
+  kMountSymlink,   // a symlink at dest_rel whose target is `source` (cpu -> cpu,cpuacct)
+  kMountReadOnly,  // the mount at dest_rel made read-only, after what was mounted under it
+};
+
 struct ChildMount {
+  int32_t kind;  // ChildMountKind
   const char* source;
   const char* fstype;    // nullptr for bind
   const char* data;      // nullptr when none

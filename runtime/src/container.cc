@@ -20,6 +20,7 @@
 
 #include "cgroup/freezer.h"
 #include "cgroup/manager.h"
+#include "cgroup_mount.h"
 #include "child.h"
 #include "cvb/common/clock.h"
 #include "cvb/common/file.h"
@@ -94,8 +95,8 @@ std::string ChildErrorMessage(const ChildReport& r, const Spec& spec, const Plan
       case kStepMountAttr:
       case kStepMountPropagation:
         if (r.index < static_cast<int>(plan.mounts.size()))
-          what += " mounts[" + std::to_string(r.index) + "] " + plan.mounts[r.index].source +
-                  " on " + plan.mounts[r.index].destination;
+          what += " mounts[" + std::to_string(plan.mounts[r.index].spec_index) + "] " +
+                  plan.mounts[r.index].source + " on " + plan.mounts[r.index].destination;
         break;
       case kStepMaskedPath:
         what += " linux.maskedPaths[" + std::to_string(r.index) + "] " + plan.masked[r.index];
@@ -234,8 +235,7 @@ Result<pid_t> Runtime::CreateContainer(const CreateOptions& opts, bool run_mode,
   PlanStorage ps;
   CVB_ASSIGN_OR_RETURN(NamespacePlan ns, PlanNamespaces(spec));
   CVB_ASSIGN_OR_RETURN(cgroup::Host host, cgroup::DetectHost(sys::RealSys()));
-  CVB_ASSIGN_OR_RETURN(ps.mounts, PlanMounts(spec, host.mode == cgroup::Host::Mode::kV2));
-  ps.child_mounts = ToChildMounts(ps.mounts);
+  CVB_ASSIGN_OR_RETURN(ps.mounts, PlanMounts(spec));
   bool dev_tmpfs = false;
   for (const auto& m : ps.mounts) dev_tmpfs |= m.dev_tmpfs;
   if (dev_tmpfs) {
@@ -327,6 +327,9 @@ Result<pid_t> Runtime::CreateContainer(const CreateOptions& opts, bool run_mode,
   if (!created.ok()) return created.error();
   state.cgroup_leaves = manager->leaves();
   state.cgroup_created = manager->created();
+  // A cgroup mount shows the container's own directories, which exist from here on.
+  ExpandCgroupMounts(ps.mounts, host, manager->leaves(), ns.new_cgroup);
+  ps.child_mounts = ToChildMounts(ps.mounts);
   const int64_t t_cgroup = MonotonicNs();
 
   // --- sync socket, exec fifo ---

@@ -162,6 +162,13 @@ class DockerE2E : public ::testing::TestWithParam<std::string> {
     auto init = env_->Docker({"exec", c.id, "/bin/cat", "/proc/1/cmdline"});
     Expect(p, init.out.find("got-usr1") != std::string::npos,
            "exec does not see the init as pid 1 " + Describe(init));
+    // What images size themselves by: their own memory limit under /sys/fs/cgroup (Docker's
+    // cgroup mount); HOME from the image's passwd, "/" without one (as runc).
+    auto limit = env_->Docker({"exec", c.id, "/bin/cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes"});
+    Expect(p, limit.out == std::to_string(kMemoryLimit) + "\n",
+           "the container cannot read its memory limit " + Describe(limit));
+    auto home = env_->Docker({"exec", c.id, "/bin/sh", "-c", "echo $HOME"});
+    Expect(p, home.out == "/\n", "exec HOME " + Describe(home));
     // no_new_privs as the config says (Docker: off), not forced on by exec.
     auto nnp = env_->Docker({"exec", c.id, "/bin/grep", "NoNewPrivs", "/proc/self/status"});
     Expect(p, nnp.out == "NoNewPrivs:\t0\n", "exec NoNewPrivs " + Describe(nnp));

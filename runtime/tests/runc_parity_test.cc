@@ -179,5 +179,32 @@ TEST_F(RuncParity, SocketActivationIsPassedThrough) {
   EXPECT_EQ(c2.out, "\nno-fd-3\n") << c2.err;
 }
 
+// A cgroup mount (Docker's and runc's default: /sys/fs/cgroup, ro) shows the container's own
+// cgroups: its limits readable, nothing writable, and `..` of a hierarchy is the tmpfs above it,
+// not the parent cgroup (the host's tree stays out of sight).
+TEST_F(RuncParity, TheContainerSeesItsOwnCgroupsReadOnly) {
+  json cfg = Config(
+      {"/bin/sh", "-c",
+       "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max; "
+       "test -e /sys/fs/cgroup/memory/../memory.limit_in_bytes && echo parent-reached || "
+       "echo parent-hidden; "
+       "(echo 1 > /sys/fs/cgroup/memory/memory.limit_in_bytes) 2>/dev/null && echo wrote || "
+       "echo no-write; "
+       "mkdir /sys/fs/cgroup/memory/child 2>/dev/null && echo made || echo no-mkdir; "
+       "touch /sys/fs/cgroup/x 2>/dev/null && echo tmpfs-writable || echo tmpfs-read-only; "
+       "grep -c '^$' /sys/fs/cgroup/memory/cgroup.procs || true"},
+      "cgview");
+  cfg["mounts"].push_back({{"destination", "/sys/fs/cgroup"},
+                           {"type", "cgroup"},
+                           {"source", "cgroup"},
+                           {"options", {"nosuid", "noexec", "nodev", "relatime", "ro"}}});
+  cfg["linux"]["resources"]["pids"] = {{"limit", 99}};
+  auto [cvrun, runc] = Both(cfg, "cgview");
+  EXPECT_EQ(cvrun.out,
+            std::to_string(64 << 20) + "\n99\nparent-hidden\nno-write\nno-mkdir\n"
+            "tmpfs-read-only\n0\n")
+      << cvrun.err;
+}
+
 }  // namespace
 }  // namespace cvb::runtime::testenv
