@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <thread>
@@ -22,6 +23,14 @@ EngineEnv* g_env = nullptr;
 bool g_started_docker = false;
 bool g_started_containerd = false;
 bool g_run_containerd_existed = false;
+std::vector<std::string> g_veths_before;  // dockerd's veth<hex> interfaces, before it started
+
+std::vector<std::string> Veths() {
+  std::vector<std::string> out;
+  for (const auto& name : ListDirectory("/sys/class/net"))
+    if (name.rfind("veth", 0) == 0) out.push_back(name);
+  return out;
+}
 
 RunOutput RunCapturing(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
   auto r = cvb::Run(argv, timeout);
@@ -128,6 +137,7 @@ const EngineEnv& Engines(bool with_docker) {
   }
   const int pid = getpid();
   g_run_containerd_existed = PathExists("/run/containerd");
+  g_veths_before = Veths();
   e.name = "cvrun-it-" + std::to_string(pid);
   e.dir = TestDir() + "/engines";
   e.containerd_state = "/run/" + e.name + "-containerd";
@@ -232,6 +242,10 @@ std::vector<std::string> StopEngines() {
   if (e.with_docker) {
     std::string bridge = "cvbit" + std::to_string(getpid() % 1000000);
     if (PathExists("/sys/class/net/" + bridge)) left.push_back("bridge " + bridge);
+    // dockerd's veths (veth<hex>) that appeared while the tests ran.
+    for (const auto& veth : Veths())
+      if (std::find(g_veths_before.begin(), g_veths_before.end(), veth) == g_veths_before.end())
+        left.push_back("interface " + veth);
   }
   // Mounts, cgroups (dockerd's parent "cvrun-it-<pid>-docker", ctr's "/cvrun-it-e2e"), runtime
   // state, processes carrying the image's marker: the suite-wide leak check.
