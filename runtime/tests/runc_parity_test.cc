@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "cvb/common/file.h"
@@ -177,6 +178,38 @@ TEST_F(RuncParity, SocketActivationIsPassedThrough) {
   EXPECT_EQ(c1.out, "1 1\nfrom-fd-3\n") << c1.err;
   auto [c2, r2] = Both(cfg, "listen-other", "LISTEN_FDS=1 LISTEN_PID=1", "3<'" + payload + "'");
   EXPECT_EQ(c2.out, "\nno-fd-3\n") << c2.err;
+}
+
+// `exec` follows the config's noNewPrivileges (false here) unless --no-new-privs is given, and
+// sets HOME as the init does.
+TEST_F(RuncParity, ExecFollowsTheConfigsNoNewPrivilegesAndSetsHome) {
+  json cfg = Config({"/bin/sleep", "30"}, "execnnp");
+  cfg["process"]["noNewPrivileges"] = false;
+  std::string bundle = WriteBundle("execnnp", cfg);
+  std::string id = "cvrun-it-execnnp";
+  std::map<std::string, std::string> seen;
+  for (const std::string rt : {"cvrun", "runc"}) {
+    std::string binary = rt == "cvrun" ? CVRUN_BINARY : FindProgram("runc");
+    std::string root = TestDir() + "/state-" + rt;
+    std::string out = TestDir() + "/execnnp-" + rt;
+    auto started = cvb::Run({"/bin/sh", "-c",
+                             "exec '" + binary + "' --root '" + root + "' run --detach --bundle '" +
+                                 bundle + "' " + id + " >/dev/null 2>" + out + ".err"},
+                            std::chrono::seconds(30));
+    ASSERT_TRUE(started.ok() && started->status.ok()) << rt << ": " << ReadFile(out + ".err").value_or("");
+    for (const char* flag : {"", "--no-new-privs"}) {
+      std::string args = std::string(flag) + " " + id +
+                         " /bin/sh -c 'grep NoNewPrivs /proc/self/status; echo HOME=$HOME'";
+      auto r = cvb::Run({"/bin/sh", "-c",
+                         "'" + binary + "' --root '" + root + "' exec " + args + " >" + out +
+                             " 2>&1"},
+                        std::chrono::seconds(30));
+      seen[rt] += ReadFile(out).value_or("<none>");
+    }
+    cvb::Run({binary, "--root", root, "delete", "--force", id}, std::chrono::seconds(10));
+  }
+  EXPECT_EQ(seen["cvrun"], "NoNewPrivs:\t0\nHOME=/root\nNoNewPrivs:\t1\nHOME=/root\n");
+  EXPECT_EQ(seen["cvrun"], seen["runc"]);
 }
 
 // A cgroup mount (Docker's and runc's default: /sys/fs/cgroup, ro) shows the container's own
