@@ -80,7 +80,7 @@ BENCHMARK(BM_SpecParse);
 void BM_PlanMountsAndNamespaces(benchmark::State& state) {
   auto spec = ParseSpec(BenchConfig());
   for (auto _ : state) {
-    benchmark::DoNotOptimize(PlanMounts(*spec, false));
+    benchmark::DoNotOptimize(PlanMounts(*spec));
     benchmark::DoNotOptimize(PlanNamespaces(*spec));
     benchmark::DoNotOptimize(PlanDevices(*spec));
   }

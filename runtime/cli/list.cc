@@ -8,11 +8,17 @@ namespace cvb::runtime::cli {
 
 void AddListCommand(CLI::App& app, Cli& cli) {
   auto format = std::make_shared<std::string>("table");
+  auto quiet = std::make_shared<bool>(false);
   auto* cmd = app.add_subcommand("list", "list containers (ID, PID, STATUS, BUNDLE, CREATED)");
   cmd->add_option("--format,-f", *format, "table or json")->check(CLI::IsMember({"table", "json"}));
-  cmd->callback([&cli, format] {
-    cli.action = [&cli, format]() -> Result<int> {
+  cmd->add_flag("--quiet,-q", *quiet, "display only container IDs (as runc)");
+  cmd->callback([&cli, format, quiet] {
+    cli.action = [&cli, format, quiet]() -> Result<int> {
       CVB_ASSIGN_OR_RETURN(auto containers, cli.MakeRuntime().List());
+      if (*quiet) {
+        for (const auto& c : containers) std::printf("%s\n", c.state.id.c_str());
+        return 0;
+      }
       if (*format == "json") {
         nlohmann::json out = nlohmann::json::array();
         for (const auto& c : containers)

@@ -64,21 +64,27 @@ void AddUpdateCommand(CLI::App& app, Cli& cli) {
       "update", "change a live container's cgroup limits (a field cvrun cannot apply is refused)");
   cmd->add_option("--resources,-r", args->resources,
                   "linux.resources JSON file (- = stdin); the flags below override it");
-  static const std::pair<const char*, const char*> kFlags[] = {
-      {"--memory", "memory limit (bytes, or 512k/m/g)"},
-      {"--memory-swap", "memory + swap limit; -1 = unlimited"},
-      {"--memory-reservation", "memory soft limit"},
-      {"--pids-limit", "maximum number of tasks (0 or -1: no limit)"},
-      {"--cpu-quota", "CFS quota in us per period (-1: none)"},
-      {"--cpu-period", "CFS period in us"},
-      {"--cpu-shares", "CPU shares (relative weight)"},
-      {"--cpuset-cpus", "CPUs allowed (0-3,5)"},
-      {"--cpuset-mems", "memory nodes allowed"},
-      {"--blkio-weight", "block IO weight, 10..1000"}};
-  for (const auto& [flag, help] : kFlags) {
-    std::string name = flag;
+  // runc's flag names; --cpu-shares is kept as an alias of runc's --cpu-share. A zero means
+  // "unchanged" where runc reads it so (linux.resources zeros, see resources_unset.h).
+  static const struct {
+    const char* names;  // CLI11 names
+    const char* key;    // the flag as matched below
+    const char* help;
+  } kFlags[] = {
+      {"--memory", "--memory", "memory limit (bytes, or 512k/m/g)"},
+      {"--memory-swap", "--memory-swap", "memory + swap limit; -1 = unlimited"},
+      {"--memory-reservation", "--memory-reservation", "memory soft limit"},
+      {"--pids-limit", "--pids-limit", "maximum number of tasks (-1: no limit; 0: unchanged)"},
+      {"--cpu-quota", "--cpu-quota", "CFS quota in us per period (-1: none)"},
+      {"--cpu-period", "--cpu-period", "CFS period in us"},
+      {"--cpu-share,--cpu-shares", "--cpu-share", "CPU shares (relative weight)"},
+      {"--cpuset-cpus", "--cpuset-cpus", "CPUs allowed (0-3,5)"},
+      {"--cpuset-mems", "--cpuset-mems", "memory nodes allowed"},
+      {"--blkio-weight", "--blkio-weight", "block IO weight, 10..1000"}};
+  for (const auto& flag : kFlags) {
+    std::string key = flag.key;
     cmd->add_option_function<std::string>(
-        name, [args, name](const std::string& v) { args->flags[name] = v; }, help);
+        flag.names, [args, key](const std::string& v) { args->flags[key] = v; }, flag.help);
   }
   cmd->add_option("id", args->id, "container ID")->required();
   cmd->callback([&cli, args] {
@@ -113,7 +119,7 @@ void AddUpdateCommand(CLI::App& app, Cli& cli) {
         } else if (flag == "--cpu-period") {
           CVB_ASSIGN_OR_RETURN(int64_t v, ParseInteger(flag, value, false));
           res["cpu"]["period"] = static_cast<uint64_t>(v);
-        } else if (flag == "--cpu-shares") {
+        } else if (flag == "--cpu-share") {
           CVB_ASSIGN_OR_RETURN(int64_t v, ParseInteger(flag, value, false));
           res["cpu"]["shares"] = static_cast<uint64_t>(v);
         } else if (flag == "--cpuset-cpus") {

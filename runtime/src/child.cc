@@ -160,10 +160,42 @@ int MountSetattr(int dfd, const char* path, unsigned flags, uint64_t attr_set,
   return static_cast<int>(syscall(SYS_mount_setattr, dfd, path, flags, &attr, sizeof attr));
 }
 
+// A symlink at m.dest_rel (its directory made as needed) pointing at m.source.
+void MakeSymlink(const ChildPlan& plan, int root_fd, const ChildMount& m, int i) {
+  char parent[4096];
+  size_t len = strlen(m.dest_rel);
+  if (len >= sizeof parent) Fail(plan, kStepMountTarget, ENAMETOOLONG, i);
+  memcpy(parent, m.dest_rel, len + 1);
+  char* slash = strrchr(parent, '/');
+  const char* name = m.dest_rel;
+  if (slash) {
+    *slash = 0;
+    name = m.dest_rel + (slash - parent) + 1;
+  } else {
+    parent[0] = 0;
+  }
+  int dir = MakeTarget(root_fd, parent, true);
+  if (dir < 0) Fail(plan, kStepMountTarget, errno, i);
+  if (symlinkat(m.source, dir, name) != 0 && errno != EEXIST) Fail(plan, kStepMount, errno, i);
+  ::close(dir);
+}
+
 void DoMounts(const ChildPlan& plan, int root_fd) {
   char path[40];
   for (int i = 0; i < plan.n_mounts; ++i) {
     const ChildMount& m = plan.mounts[i];
+    if (m.kind == kMountSymlink) {
+      MakeSymlink(plan, root_fd, m, i);
+      continue;
+    }
+    if (m.kind == kMountReadOnly) {
+      int top = OpenInRoot(root_fd, m.dest_rel, 0);
+      if (top < 0) Fail(plan, kStepMountTarget, errno, i);
+      if (MountSetattr(top, "", AT_EMPTY_PATH, MOUNT_ATTR_RDONLY) != 0)
+        Fail(plan, kStepMountAttr, errno, i);
+      ::close(top);
+      continue;
+    }
     int fd = MakeTarget(root_fd, m.dest_rel, m.bind ? m.source_is_dir : true);
     if (fd < 0) Fail(plan, kStepMountTarget, errno, i);
     bool host_sysfs = false;
@@ -299,6 +331,10 @@ void CloseFds(const ChildPlan& plan) {
     next = k + 1;
   }
   if (syscall(SYS_close_range, next, ~0U, 0) != 0) Fail(plan, kStepCloseFds, errno);
+  // The preserved fds (socket activation's first) reach the process even when the caller marked
+  // them close-on-exec, as runc passes them (dup2 into place clears the flag).
+  for (int fd = 3; fd < 3 + plan.preserve_fds; ++fd)
+    if (fd != plan.sync_fd && fd != plan.fifo_fd) fcntl(fd, F_SETFD, 0);
 }
 
 void SetUserAndCapabilities(const ChildPlan& plan) {
@@ -353,6 +389,22 @@ void LoopbackUp(const ChildPlan& plan) {
   ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
   if (ioctl(sock, SIOCSIFFLAGS, &ifr) != 0) Fail(plan, kStepLoopback, errno);
   ::close(sock);
+}
+
+// mkdir -p plan.cwd, after pivot_root (every path resolves inside the container's root; ".."
+// stops at it). Existing components are kept as they are.
+void MakeCwd(const ChildPlan& plan) {
+  char path[4096];
+  size_t len = strlen(plan.cwd);
+  if (len >= sizeof path) Fail(plan, kStepCwd, ENAMETOOLONG);
+  memcpy(path, plan.cwd, len + 1);
+  for (size_t i = 1; i <= len; ++i) {
+    if (path[i] != '/' && path[i] != 0) continue;
+    char saved = path[i];
+    path[i] = 0;
+    if (mkdir(path, 0755) != 0 && errno != EEXIST) Fail(plan, kStepCwd, errno);
+    path[i] = saved;
+  }
 }
 
 // The state JSON for startContainer hooks arrives with the commit message; static storage.
@@ -523,6 +575,9 @@ void RunCreateHooks(const ChildPlan& plan) {
                                                     MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC) != 0)
       Fail(plan, kStepReadonlyPath, errno, i);
   }
+  // A missing process.cwd is made (mode 0755), as runc and crun make it: inside the container's
+  // root now, and before the root turns read-only.
+  MakeCwd(plan);
   if (plan.readonly_root && MountSetattr(AT_FDCWD, "/", 0, MOUNT_ATTR_RDONLY) != 0)
     Fail(plan, kStepReadonlyRoot, errno);
 

@@ -76,7 +76,14 @@ struct ChildReport {
 };
 constexpr int32_t kHookTimedOut = INT32_MIN;
 
+enum ChildMountKind : int32_t {
+  kMountFs = 0,    // mount(2) at dest_rel (a bind when `bind`), then its attributes
+  kMountSymlink,   // a symlink at dest_rel whose target is `source` (cpu -> cpu,cpuacct)
+  kMountReadOnly,  // the mount at dest_rel made read-only, after what was mounted under it
+};
+
 struct ChildMount {
+  int32_t kind;  // ChildMountKind
   const char* source;
   const char* fstype;    // nullptr for bind
   const char* data;      // nullptr when none
@@ -174,8 +181,16 @@ struct ChildPlan {
   int console_socket_fd = -1;  // process.terminal: the pty master goes here (SCM_RIGHTS)
   const char* const* exec_candidates = nullptr;
   int n_exec_candidates = 0;
+  // args[0] holds a '/': it is the one candidate, and a file there that cannot be executed (no
+  // x bit, a directory) fails with EACCES ("permission denied", Docker's exit 126) rather than
+  // ENOENT, as runc's lookup reports it. A PATH search that finds nothing is ENOENT either way.
+  bool exec_by_path = false;
   char* const* argv = nullptr;
   char* const* envp = nullptr;
+  // The config sets no HOME: envp holds this slot (kHomeValueMax + 6 bytes), which the process
+  // fills from the container's /etc/passwd before its user changes (process_env.h).
+  char* home_env = nullptr;
+  size_t home_env_size = 0;
 };
 
 // Never returns: execs the container's process or _exits.

@@ -20,6 +20,7 @@
 
 #include "cgroup/freezer.h"
 #include "cgroup/manager.h"
+#include "cgroup_mount.h"
 #include "child.h"
 #include "cvb/common/clock.h"
 #include "cvb/common/file.h"
@@ -28,6 +29,7 @@
 #include "hooks.h"
 #include "mounts.h"
 #include "namespaces.h"
+#include "process_env.h"
 #include "security.h"
 #include "sys/sys.h"
 
@@ -58,6 +60,7 @@ struct PlanStorage {
   std::vector<const char*> exec_candidate_ptrs;
   std::vector<std::string> args, env;
   std::vector<char*> argv, envp;
+  std::string home_env;  // the HOME slot the init fills (process_env.h), "" when HOME is set
   std::string oom_score_adj;
   SeccompProgram seccomp;
   std::vector<UniqueFd> join_fds;
@@ -92,8 +95,8 @@ std::string ChildErrorMessage(const ChildReport& r, const Spec& spec, const Plan
       case kStepMountAttr:
       case kStepMountPropagation:
         if (r.index < static_cast<int>(plan.mounts.size()))
-          what += " mounts[" + std::to_string(r.index) + "] " + plan.mounts[r.index].source +
-                  " on " + plan.mounts[r.index].destination;
+          what += " mounts[" + std::to_string(plan.mounts[r.index].spec_index) + "] " +
+                  plan.mounts[r.index].source + " on " + plan.mounts[r.index].destination;
         break;
       case kStepMaskedPath:
         what += " linux.maskedPaths[" + std::to_string(r.index) + "] " + plan.masked[r.index];
@@ -131,7 +134,8 @@ std::string ChildErrorMessage(const ChildReport& r, const Spec& spec, const Plan
   }
   if (r.step == kStepCwd) what += " " + spec.process.cwd;
   if (r.step == kStepExecLookup)
-    return "exec: \"" + spec.process.args[0] + "\": executable file not found in the container";
+    return "exec: \"" + spec.process.args[0] + "\": " +
+           (r.err == EACCES ? "permission denied" : "executable file not found in the container");
   return "container init: " + what + ": " + strerror(r.err);
 }
 
@@ -231,8 +235,7 @@ Result<pid_t> Runtime::CreateContainer(const CreateOptions& opts, bool run_mode,
   PlanStorage ps;
   CVB_ASSIGN_OR_RETURN(NamespacePlan ns, PlanNamespaces(spec));
   CVB_ASSIGN_OR_RETURN(cgroup::Host host, cgroup::DetectHost(sys::RealSys()));
-  CVB_ASSIGN_OR_RETURN(ps.mounts, PlanMounts(spec, host.mode == cgroup::Host::Mode::kV2));
-  ps.child_mounts = ToChildMounts(ps.mounts);
+  CVB_ASSIGN_OR_RETURN(ps.mounts, PlanMounts(spec));
   bool dev_tmpfs = false;
   for (const auto& m : ps.mounts) dev_tmpfs |= m.dev_tmpfs;
   if (dev_tmpfs) {
@@ -270,9 +273,17 @@ Result<pid_t> Runtime::CreateContainer(const CreateOptions& opts, bool run_mode,
   for (const auto& c : ps.exec_candidates) ps.exec_candidate_ptrs.push_back(c.c_str());
   ps.args = spec.process.args;
   ps.env = spec.process.env;
+  // Socket activation for us (systemd's LISTEN_FDS/LISTEN_PID): fds 3.. go to the init, as runc.
+  const int listen_fds = ListenFdsFor(getpid(), getenv("LISTEN_FDS"), getenv("LISTEN_PID"));
+  if (listen_fds > 0) ps.env = WithListenFds(std::move(ps.env), listen_fds);
+  if (NeedsHome(ps.env)) {
+    ps.env = WithoutHome(std::move(ps.env));
+    ps.home_env.assign(kHomeValueMax + 6, '\0');
+  }
   for (auto& a : ps.args) ps.argv.push_back(a.data());
   ps.argv.push_back(nullptr);
   for (auto& e : ps.env) ps.envp.push_back(e.data());
+  if (!ps.home_env.empty()) ps.envp.push_back(ps.home_env.data());
   ps.envp.push_back(nullptr);
   if (spec.process.oom_score_adj) ps.oom_score_adj = std::to_string(*spec.process.oom_score_adj);
   CVB_ASSIGN_OR_RETURN(CapabilityMasks caps, ComputeCapabilities(spec.process.capabilities));
@@ -316,6 +327,9 @@ Result<pid_t> Runtime::CreateContainer(const CreateOptions& opts, bool run_mode,
   if (!created.ok()) return created.error();
   state.cgroup_leaves = manager->leaves();
   state.cgroup_created = manager->created();
+  // A cgroup mount shows the container's own directories, which exist from here on.
+  ExpandCgroupMounts(ps.mounts, host, manager->leaves(), ns.new_cgroup);
+  ps.child_mounts = ToChildMounts(ps.mounts);
   const int64_t t_cgroup = MonotonicNs();
 
   // --- sync socket, exec fifo ---
@@ -396,33 +410,40 @@ Result<pid_t> Runtime::CreateContainer(const CreateOptions& opts, bool run_mode,
   ps.hook_strings.resize((start_hooks.size() + create_hooks.size()) * 2);
   ps.hook_ptrs.resize(ps.hook_strings.size());
   size_t hook_slot = 0;
-  auto plan_hook = [&](const Hook& h) {
+  // A hook without "env" gets the container process's environment, as runc's hooks that run in
+  // its init do: startContainer the process's own array (HOME included, once the init has set
+  // it), createContainer (before that) the config's env.
+  auto plan_hook = [&](const Hook& h, bool start) {
     auto& args = ps.hook_strings[hook_slot];
     auto& env = ps.hook_strings[hook_slot + 1];
     auto& argv = ps.hook_ptrs[hook_slot];
     auto& envp = ps.hook_ptrs[hook_slot + 1];
     hook_slot += 2;
     args = h.args.empty() ? std::vector<std::string>{h.path} : h.args;
-    env = h.env;
+    env = h.env_set ? h.env : spec.process.env;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     for (auto& e : env) envp.push_back(e.data());
     envp.push_back(nullptr);
-    return ChildHook{h.path.c_str(), argv.data(), envp.data(), h.timeout_s.value_or(0)};
+    char* const* hook_envp = !h.env_set && start ? ps.envp.data() : envp.data();
+    return ChildHook{h.path.c_str(), argv.data(), hook_envp, h.timeout_s.value_or(0)};
   };
-  for (const Hook& h : start_hooks) ps.start_hooks.push_back(plan_hook(h));
-  for (const Hook& h : create_hooks) ps.create_hooks.push_back(plan_hook(h));
+  for (const Hook& h : start_hooks) ps.start_hooks.push_back(plan_hook(h, true));
+  for (const Hook& h : create_hooks) ps.create_hooks.push_back(plan_hook(h, false));
   plan.create_hooks = ps.create_hooks.data();
   plan.n_create_hooks = static_cast<int>(ps.create_hooks.size());
   plan.hooks_sync = !spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty() ||
                     !create_hooks.empty();
   plan.start_hooks = ps.start_hooks.data();
   plan.n_start_hooks = static_cast<int>(ps.start_hooks.size());
-  plan.preserve_fds = opts.preserve_fds;
+  plan.preserve_fds = listen_fds + opts.preserve_fds;
   plan.exec_candidates = ps.exec_candidate_ptrs.data();
   plan.n_exec_candidates = static_cast<int>(ps.exec_candidate_ptrs.size());
+  plan.exec_by_path = spec.process.args[0].find('/') != std::string::npos;
   plan.argv = ps.argv.data();
   plan.envp = ps.envp.data();
+  plan.home_env = ps.home_env.empty() ? nullptr : ps.home_env.data();
+  plan.home_env_size = ps.home_env.size();
 
   UniqueFd console;
   if (spec.process.terminal) {

@@ -29,6 +29,7 @@
 #include "cvb/runtime/container.h"
 #include "exec_cgroups.h"
 #include "exec_child.h"
+#include "process_env.h"
 #include "security.h"
 #include "sys/sys.h"
 
@@ -110,6 +111,8 @@ Result<UniqueFd> DupAbove(const UniqueFd& fd, int min) {
 
 std::string ExecErrorMessage(const ChildReport& r, const Process& process,
                              const std::vector<std::string>& joined) {
+  if (r.step == kStepExecLookup && r.err == EACCES)
+    return "exec: \"" + process.args[0] + "\": permission denied";
   if (r.step == kStepExecLookup)
     return "exec: \"" + process.args[0] + "\": executable file not found in the container" +
            (r.err != ENOENT ? std::string(" (") + strerror(r.err) + ")" : "");
@@ -317,10 +320,18 @@ Result<int> Runtime::Exec(const ExecOptions& o) {
   std::vector<const char*> candidate_ptrs;
   for (const auto& c : candidates) candidate_ptrs.push_back(c.c_str());
   std::vector<std::string> args = process.args, env = process.env;
+  // No HOME in the process: the exec'd process sets it from the container's /etc/passwd, as
+  // runc's exec does (process_env.h).
+  std::string home_env;
+  if (NeedsHome(env)) {
+    env = WithoutHome(std::move(env));
+    home_env.assign(kHomeValueMax + 6, '\0');
+  }
   std::vector<char*> argv, envp;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   for (auto& e : env) envp.push_back(e.data());
+  if (!home_env.empty()) envp.push_back(home_env.data());
   envp.push_back(nullptr);
   std::string oom_score_adj =
       process.oom_score_adj ? std::to_string(*process.oom_score_adj) : std::string();
@@ -411,8 +422,11 @@ Result<int> Runtime::Exec(const ExecOptions& o) {
   cp.seccomp_flags = seccomp_flags;
   cp.exec_candidates = candidate_ptrs.data();
   cp.n_exec_candidates = static_cast<int>(candidate_ptrs.size());
+  cp.exec_by_path = process.args[0].find('/') != std::string::npos;
   cp.argv = argv.data();
   cp.envp = envp.data();
+  cp.home_env = home_env.empty() ? nullptr : home_env.data();
+  cp.home_env_size = home_env.size();
   plan.parent_sync_fd = parent_sock.get();
   plan.cwd = process.cwd.c_str();
 

@@ -12,6 +12,8 @@
 #include "cvb/common/clock.h"
 #include "cvb/common/unique_fd.h"
 
+extern char** environ;
+
 namespace cvb::runtime {
 namespace {
 
@@ -34,7 +36,8 @@ Result<void> RunHook(const Hook& hook, const std::string& where, const std::stri
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     if (getppid() != parent) _exit(1);
     dup2(read_end.get(), 0);
-    execve(hook.path.c_str(), argv.data(), envp.data());
+    // No "env": the runtime's own environment, as runc's hooks get it (Go's exec.Cmd, Env nil).
+    execve(hook.path.c_str(), argv.data(), hook.env_set ? envp.data() : environ);
     _exit(127);
   }
   read_end.reset();

@@ -1,5 +1,5 @@
-// OCI hooks: each runs with the container's state JSON on stdin, its own args and env, and an
-// optional timeout; a failing prestart/createRuntime/createContainer/startContainer hook fails
+// OCI hooks: each runs with the container's state JSON on stdin, its own args and env (none
+// given: cvrun's environment, as runc), and an optional timeout; a failing prestart/createRuntime/createContainer/startContainer hook fails
 // the operation, poststart/poststop failures are logged only.
 #pragma once
 

@@ -194,12 +194,13 @@ std::string RelativeInRoot(const std::string& path) {
   return out;
 }
 
-Result<std::vector<PlannedMount>> PlanMounts(const Spec& spec, bool host_cgroup_v2) {
+Result<std::vector<PlannedMount>> PlanMounts(const Spec& spec) {
   std::vector<PlannedMount> plan;
   for (size_t i = 0; i < spec.mounts.size(); ++i) {
     const Mount& m = spec.mounts[i];
     std::string where = "mounts[" + std::to_string(i) + "]";
     PlannedMount p;
+    p.spec_index = i;
     p.options = ParseMountOptions(m.options);
     if (m.type == "bind") p.options = ParseMountOptions([&] {
         auto o = m.options;
@@ -223,19 +224,7 @@ Result<std::vector<PlannedMount>> PlanMounts(const Spec& spec, bool host_cgroup_
       p.source_is_dir = S_ISDIR(st.st_mode);
     } else {
       p.fstype = m.type;
-      if (m.type == "cgroup" || m.type == "cgroup2") {
-        if (host_cgroup_v2) {
-          p.fstype = "cgroup2";
-          p.source = "cgroup2";
-          p.data.clear();
-        } else {
-          // v1 and hybrid: the container sees an empty, read-only /sys/fs/cgroup.
-          p.fstype = "tmpfs";
-          p.source = "cgroup";
-          p.data = "mode=755,size=4k";
-          p.options.flags |= MS_RDONLY;
-        }
-      }
+      p.cgroup = m.type == "cgroup" || m.type == "cgroup2";
       if (p.source.empty()) p.source = p.fstype;
       p.dev_tmpfs = p.destination == "/dev" && m.type == "tmpfs";
     }
@@ -249,6 +238,7 @@ std::vector<ChildMount> ToChildMounts(const std::vector<PlannedMount>& planned) 
   out.reserve(planned.size());
   for (const auto& p : planned) {
     ChildMount c{};
+    c.kind = p.kind;
     c.source = p.source.c_str();
     c.fstype = p.options.bind ? nullptr : p.fstype.c_str();
     c.data = p.data.empty() ? nullptr : p.data.c_str();

@@ -36,6 +36,9 @@ MountOptionKind ClassifyMountOption(const std::string& option);
 std::vector<std::string> AppliedMountOptions();
 
 struct PlannedMount {
+  int32_t kind = kMountFs;  // ChildMountKind
+  size_t spec_index = 0;    // the spec's mounts[i] this comes from (errors name it)
+  bool cgroup = false;      // a "cgroup" mount: ExpandCgroupMounts (cgroup_mount.h) plans it
   std::string source;
   std::string fstype;
   std::string data;
@@ -50,10 +53,10 @@ struct PlannedMount {
 // openat2(RESOLVE_IN_ROOT) and cannot climb out of it.
 std::string RelativeInRoot(const std::string& path);
 
-// Plans every spec mount; checks bind sources exist (errors name mounts[i].source).
-// host_cgroup_v2: how a "cgroup" mount is made (cgroup2 on v2 hosts, an empty read-only tmpfs
-// elsewhere).
-Result<std::vector<PlannedMount>> PlanMounts(const Spec& spec, bool host_cgroup_v2);
+// Plans every spec mount; checks bind sources exist (errors name mounts[i].source). A "cgroup"
+// (or "cgroup2") mount stays a placeholder (`cgroup`) until the container's cgroups exist:
+// ExpandCgroupMounts (cgroup_mount.h) replaces it.
+Result<std::vector<PlannedMount>> PlanMounts(const Spec& spec);
 
 // Points the child's array at the planned strings (which must outlive it).
 std::vector<ChildMount> ToChildMounts(const std::vector<PlannedMount>& planned);

@@ -7,11 +7,42 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <cerrno>
 
+#include "process_env.h"
+
 namespace cvb::runtime {
+namespace {
+
+// The container's /etc/passwd (static storage: no allocation after clone). A longer file is
+// read up to this size.
+char g_passwd[64 * 1024];
+
+// HOME=<home of plan.uid in the container's /etc/passwd>, else HOME=/ (runc's default user),
+// into the slot the parent put in envp. Only a regular file is read (O_NONBLOCK: a FIFO there
+// cannot block the init), and only before the user changes, as runc reads it.
+void SetHome(const ChildPlan& plan) {
+  size_t len = 0;
+  int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd >= 0) {
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+      ssize_t n;
+      while (len < sizeof g_passwd &&
+             (n = read(fd, g_passwd + len, sizeof g_passwd - len)) > 0)
+        len += static_cast<size_t>(n);
+    }
+    close(fd);
+  }
+  HomeEnvFromPasswd(g_passwd, len, plan.uid, plan.home_env, plan.home_env_size);
+}
+
+}  // namespace
 
 int ConfineProcess(const ChildPlan& plan) {
+  if (plan.home_env) SetHome(plan);
   for (int i = 0; i < plan.n_rlimits; ++i)
     if (setrlimit(static_cast<__rlimit_resource>(plan.rlimit_resources[i]),
                   &plan.rlimit_values[i]) != 0)
@@ -26,7 +57,12 @@ int ConfineProcess(const ChildPlan& plan) {
         access(plan.exec_candidates[i], X_OK) == 0)
       exec_index = i;
   }
-  if (exec_index < 0) Fail(plan, kStepExecLookup, ENOENT);
+  if (exec_index < 0) {
+    struct stat st;
+    bool there = plan.exec_by_path && plan.n_exec_candidates == 1 &&
+                 stat(plan.exec_candidates[0], &st) == 0;
+    Fail(plan, kStepExecLookup, there ? EACCES : ENOENT);
+  }
 
   // Without no_new_privs a filter needs CAP_SYS_ADMIN: load it while we still have it.
   if (!plan.no_new_privileges) ApplySeccomp(plan);

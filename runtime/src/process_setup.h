@@ -1,7 +1,9 @@
 // What a container process does last before execve, the same for the container's init
 // (child.cc) and for a process `cvrun exec` starts (exec_child.cc): rlimits, oom_score_adj, the
-// executable lookup, seccomp, user and groups, capabilities, no_new_privs, umask. Kept in one
-// place so that an exec'd process cannot drift from the init in what it is confined by.
+// executable lookup, seccomp, user and groups, capabilities, no_new_privs, umask; and HOME from
+// the container's /etc/passwd when the config sets none (as runc, for the init and exec alike).
+// Kept in one place so that an exec'd process cannot drift from the init in what it is
+// confined by.
 // Runs after clone: allocation-free like the rest of child.h (the ChildPlan's arrays are made
 // by the parent); a failure is a ChildReport through plan.sync_fd, then _exit.
 #pragma once

@@ -11,6 +11,7 @@
 #include "cvb/common/file.h"
 #include "cvb/runtime/spec.h"
 #include "namespaces.h"
+#include "resources_unset.h"
 #include "security.h"
 
 namespace cvb::runtime {
@@ -314,6 +315,7 @@ std::vector<Hook> ParseHookList(Parser& p, const json& o, const char* key) {
     h.path = p.Str((*a)[i], "path", hb, true).value_or("");
     h.args = p.Strings((*a)[i], "args", hb);
     h.env = p.Strings((*a)[i], "env", hb);
+    h.env_set = p.Member((*a)[i], "env") != nullptr;
     if (auto t = p.Int((*a)[i], "timeout", hb)) {
       if (*t <= 0) p.Fail(hb + ".timeout", "must be positive");
       h.timeout_s = static_cast<int>(*t);
@@ -370,7 +372,11 @@ std::optional<std::string> UnknownResourceField(const json& doc) {
   return std::nullopt;
 }
 
-void ParseResources(Parser& p, const json& o, Resources& res) {
+void ParseResources(Parser& p, const json& given, Resources& res) {
+  // Zeros that runc reads as "not set" (Docker sends blockIO.weight 0 on every container) are
+  // not settings: dropped before anything is checked or planned.
+  json o = given;
+  DropUnsetResourceValues(o);
   if (auto unknown = UnknownResourceField(o)) {
     p.Fail(*unknown, "cvrun cannot apply this field");
     return;
@@ -750,58 +756,6 @@ Result<Spec> LoadSpec(const std::string& bundle_dir, std::string* config_text) {
   if (!S_ISDIR(st.st_mode))
     return Failure(path + ": root.path: rootfs " + spec->root.path + " is not a directory");
   return spec;
-}
-
-std::string DefaultSpecJson() {
-  const json caps = {"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"};
-  json spec = {
-      {"ociVersion", "1.0.2"},
-      {"process",
-       {{"terminal", false},
-        {"user", {{"uid", 0}, {"gid", 0}}},
-        {"args", {"sh"}},
-        {"env", {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"}},
-        {"cwd", "/"},
-        {"capabilities",
-         {{"bounding", caps}, {"effective", caps}, {"permitted", caps}, {"ambient", caps}}},
-        {"rlimits", {{{"type", "RLIMIT_NOFILE"}, {"hard", 1024}, {"soft", 1024}}}},
-        {"noNewPrivileges", true}}},
-      {"root", {{"path", "rootfs"}, {"readonly", true}}},
-      {"hostname", "cvrun"},
-      {"mounts",
-       {{{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
-        {{"destination", "/dev"},
-         {"type", "tmpfs"},
-         {"source", "tmpfs"},
-         {"options", {"nosuid", "strictatime", "mode=755", "size=65536k"}}},
-        {{"destination", "/dev/pts"},
-         {"type", "devpts"},
-         {"source", "devpts"},
-         {"options", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}}},
-        {{"destination", "/dev/shm"},
-         {"type", "tmpfs"},
-         {"source", "shm"},
-         {"options", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}}},
-        {{"destination", "/dev/mqueue"},
-         {"type", "mqueue"},
-         {"source", "mqueue"},
-         {"options", {"nosuid", "noexec", "nodev"}}},
-        {{"destination", "/sys"},
-         {"type", "sysfs"},
-         {"source", "sysfs"},
-         {"options", {"nosuid", "noexec", "nodev", "ro"}}}}},
-      {"linux",
-       {{"namespaces",
-         {{{"type", "pid"}}, {{"type", "network"}}, {{"type", "ipc"}}, {{"type", "uts"}},
-          {{"type", "mount"}}}},
-        {"maskedPaths",
-         {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-          "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
-          "/proc/scsi"}},
-        {"readonlyPaths",
-         {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}}}},
-  };
-  return spec.dump(2) + "\n";
 }
 
 }  // namespace cvb::runtime

@@ -824,6 +824,18 @@ TEST(BadInput, ExecutableNotFound) {
                     "exec: \"/bin/nope\": executable file not found");
 }
 
+// A file that is there but cannot be executed: "permission denied", as runc says it (Docker maps
+// that to exit code 126, "not found" to 127); a bare name not found on PATH stays "not found".
+TEST(BadInput, ExecutableWithoutExecuteBitIsPermissionDenied) {
+  REQUIRE_ROOT();
+  ExpectCreateFails("noxbit", WriteBundle("noxbit", BaseConfig({"/secret"}, "noxbit")),
+                    "exec: \"/secret\": permission denied");
+  ExpectCreateFails("nodir", WriteBundle("nodir", BaseConfig({"/tmp"}, "nodir")),
+                    "exec: \"/tmp\": permission denied");
+  ExpectCreateFails("nobare", WriteBundle("nobare", BaseConfig({"secret"}, "nobare")),
+                    "exec: \"secret\": executable file not found");
+}
+
 TEST(BadInput, MountFailureInTheChildIsReportedAndCleanedUp) {
   REQUIRE_ROOT();
   json cfg = BaseConfig({"/bin/true"}, "badfs");

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <future>
+#include <set>
 #include <thread>
 
 #include "cvb/common/clock.h"
@@ -454,6 +455,63 @@ TEST(Update, MemoryLimitChangesLiveAndTheProbeFeelsIt) {
   EXPECT_EQ(Cvrun({"delete", "--force", id}).status.code, 0);
   auto gone = Cvrun({"update", "--memory", "16m", id});
   EXPECT_NE(gone.status.code, 0);
+  EXPECT_NO_LEAKS();
+}
+
+// runc's spelling of three commands engines and users type: `list -q` (ids only), `update
+// --cpu-share` (runc's flag; --cpu-shares stays an alias), `spec --rootless` (compared with what
+// runc writes for the same request, and run).
+TEST(RuncCli, ListQuietUpdateCpuShareAndSpecRootless) {
+  REQUIRE_ROOT();
+  std::string id = Id("runccli");
+  ASSERT_EQ(
+      Cvrun({"run", "--detach", "--bundle", WriteBundle("runccli", CounterConfig("runccli")), id})
+          .status.code,
+      0);
+  pid_t pid = Pid(id);
+  auto list = Cvrun({"list", "-q"});
+  EXPECT_EQ(list.status.code, 0) << list.err;
+  EXPECT_NE(("\n" + list.out).find("\n" + id + "\n"), std::string::npos) << list.out;
+  for (const auto& line : Split(list.out, '\n'))
+    EXPECT_EQ(line.find(' '), std::string::npos) << "not an id alone: " << line;
+  auto share = Cvrun({"update", "--cpu-share", "512", id});
+  EXPECT_EQ(share.status.code, 0) << share.err;
+  EXPECT_EQ(V1File(pid, "cpu", "cpu.shares"), "512");
+  auto shares = Cvrun({"update", "--cpu-shares", "256", id});
+  EXPECT_EQ(shares.status.code, 0) << shares.err;
+  EXPECT_EQ(V1File(pid, "cpu", "cpu.shares"), "256");
+  EXPECT_EQ(Cvrun({"delete", "--force", id}).status.code, 0);
+
+  std::string mine = TestDir() + "/rootless-cvrun", theirs = TestDir() + "/rootless-runc";
+  ASSERT_TRUE(MakeDirs(mine).ok() && MakeDirs(theirs).ok());
+  ASSERT_EQ(Cvrun({"spec", "--rootless", "--bundle", mine}).status.code, 0);
+  auto c = json::parse(*ReadFile(mine + "/config.json"));
+  if (!FindProgram("runc").empty()) {
+    auto r = cvb::Run({"runc", "spec", "--rootless", "--bundle", theirs});
+    ASSERT_TRUE(r.ok() && r->status.ok());
+    auto rc = json::parse(*ReadFile(theirs + "/config.json"));
+    auto types = [](const json& cfg) {
+      std::set<std::string> out;
+      for (const auto& ns : cfg["linux"]["namespaces"]) out.insert(ns["type"].get<std::string>());
+      return out;
+    };
+    EXPECT_EQ(types(c), types(rc));
+    EXPECT_EQ(c["linux"]["uidMappings"], rc["linux"]["uidMappings"]);
+    EXPECT_EQ(c["linux"]["gidMappings"], rc["linux"]["gidMappings"]);
+    EXPECT_EQ(c["linux"].contains("resources"), rc["linux"].contains("resources"));
+    auto sys_mount = [](const json& cfg) {
+      for (const auto& m : cfg["mounts"])
+        if (m["destination"] == "/sys") return m;
+      return json();
+    };
+    EXPECT_EQ(sys_mount(c), sys_mount(rc));
+  }
+  // It runs: a user namespace mapping root to root, /sys bound from the host.
+  c["root"] = {{"path", SharedRootfs()}, {"readonly", true}};
+  c["process"]["args"] = {"/bin/sh", "-c", "test -r /proc/self/uid_map"};
+  c["process"]["env"].push_back(std::string("CVB_MARKER=") + kMarker());
+  auto run = Cvrun({"run", "--bundle", WriteBundle("rootless", c), Id("rootless")});
+  EXPECT_EQ(run.status.code, 0) << run.err;
   EXPECT_NO_LEAKS();
 }
 

@@ -44,7 +44,7 @@ TEST(MountPlan, DestinationsAreRelativeToTheRoot) {
   EXPECT_EQ(RelativeInRoot("/a/../../b"), "a/../../b");  // resolved by openat2 inside the root
   auto spec = ParseSpec(DefaultSpecJson());
   ASSERT_TRUE(spec.ok());
-  auto plan = PlanMounts(*spec, false);
+  auto plan = PlanMounts(*spec);
   ASSERT_TRUE(plan.ok()) << plan.error().message();
   ASSERT_EQ(plan->size(), 6u);
   EXPECT_EQ((*plan)[1].dest_rel, "dev");
@@ -58,18 +58,10 @@ TEST(MountPlan, MissingBindSourceNamesTheMount) {
   auto spec = ParseSpec(DefaultSpecJson());
   ASSERT_TRUE(spec.ok());
   spec->mounts.push_back({"/data", "bind", "/nonexistent/cvrun-src", {"rbind"}});
-  auto plan = PlanMounts(*spec, false);
+  auto plan = PlanMounts(*spec);
   ASSERT_FALSE(plan.ok());
   EXPECT_EQ(plan.error().message(),
             "mounts[6].source: bind source /nonexistent/cvrun-src: No such file or directory");
-}
-
-TEST(MountPlan, CgroupMountDependsOnTheHost) {
-  auto spec = ParseSpec(DefaultSpecJson());
-  ASSERT_TRUE(spec.ok());
-  spec->mounts = {{"/sys/fs/cgroup", "cgroup", "cgroup", {"ro"}}};
-  EXPECT_EQ((*PlanMounts(*spec, true))[0].fstype, "cgroup2");
-  EXPECT_EQ((*PlanMounts(*spec, false))[0].fstype, "tmpfs");
 }
 
 TEST(Devices, DefaultsPlusSpecDevices) {

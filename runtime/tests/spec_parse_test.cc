@@ -58,6 +58,40 @@ TEST(SpecParse, DefaultSpecParses) {
   EXPECT_EQ(spec->process.capabilities->bounding.size(), 3u);
 }
 
+// runc's `spec --rootless` shape: a user namespace mapping the caller to 0, no network
+// namespace, /sys bound from the host read-only, no uid=/gid= mount options, no resources.
+TEST(SpecParse, RootlessSpecIsTheDefaultMadeRunnableWithoutPrivileges) {
+  auto spec = ParseSpec(RootlessSpecJson(1234, 5678));
+  ASSERT_TRUE(spec.ok()) << spec.error().message();
+  EXPECT_TRUE(spec->HasNamespace("user"));
+  EXPECT_FALSE(spec->HasNamespace("network"));
+  EXPECT_TRUE(spec->HasNamespace("pid"));
+  EXPECT_TRUE(spec->HasNamespace("mount"));
+  ASSERT_EQ(spec->linux.uid_mappings.size(), 1u);
+  EXPECT_EQ(spec->linux.uid_mappings[0].host_id, 1234u);
+  EXPECT_EQ(spec->linux.uid_mappings[0].container_id, 0u);
+  EXPECT_EQ(spec->linux.uid_mappings[0].size, 1u);
+  ASSERT_EQ(spec->linux.gid_mappings.size(), 1u);
+  EXPECT_EQ(spec->linux.gid_mappings[0].host_id, 5678u);
+  EXPECT_FALSE(spec->linux.resources.memory.has_value());
+  EXPECT_TRUE(spec->linux.resources.devices.empty());
+  bool sys_bound = false;
+  for (const auto& m : spec->mounts) {
+    for (const auto& o : m.options)
+      EXPECT_TRUE(o.rfind("uid=", 0) != 0 && o.rfind("gid=", 0) != 0) << m.destination << " " << o;
+    if (m.destination == "/sys") {
+      sys_bound = m.source == "/sys" &&
+                  m.options == std::vector<std::string>{"rbind", "nosuid", "noexec", "nodev", "ro"};
+    }
+  }
+  EXPECT_TRUE(sys_bound);
+  // Everything else is the default's.
+  auto def = ParseSpec(DefaultSpecJson());
+  ASSERT_TRUE(def.ok());
+  EXPECT_EQ(spec->mounts.size(), def->mounts.size());
+  EXPECT_EQ(spec->process.args, def->process.args);
+}
+
 TEST(SpecParse, ReadsEveryField) {
   nlohmann::json j = nlohmann::json::parse(DefaultSpecJson());
   j["process"]["user"] = {{"uid", 1000}, {"gid", 100}, {"additionalGids", {5, 6}}, {"umask", 18}};

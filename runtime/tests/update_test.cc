@@ -73,6 +73,17 @@ TEST(CgroupUpdate, RaisingMemoryAndSwapWritesSwapFirstLoweringMemoryFirst) {
                 "write /sys/fs/cgroup/memory/cvrun-x/memory.memsw.limit_in_bytes 33554432"}));
 }
 
+// `update --memory -1` (docker update --memory -1 through the shim): runc lifts memory+swap
+// too when swap is not given, before memory (the kernel keeps memory <= memory+swap).
+TEST(CgroupUpdate, UnlimitedMemoryWithoutSwapLiftsSwapFirstAsRunc) {
+  Fixture f;
+  ASSERT_TRUE(f.Update(R"({"memory":{"limit":-1}})").ok());
+  EXPECT_EQ(f.fs.calls,
+            (std::vector<std::string>{
+                "write /sys/fs/cgroup/memory/cvrun-x/memory.memsw.limit_in_bytes -1",
+                "write /sys/fs/cgroup/memory/cvrun-x/memory.limit_in_bytes -1"}));
+}
+
 TEST(CgroupUpdate, RefusesWhatItCannotApplyNamingTheFieldAndWritesNothing) {
   struct Case {
     const char* json;
@@ -87,7 +98,8 @@ TEST(CgroupUpdate, RefusesWhatItCannotApplyNamingTheFieldAndWritesNothing) {
        "linux.resources.cpu.realtimeRuntime: cvrun cannot apply this field"},
       {R"({"memory":{"checkBeforeUpdate":true}})",
        "linux.resources.memory.checkBeforeUpdate: cvrun cannot apply this field"},
-      {R"({"rdma":{}})", "linux.resources.rdma: not supported by cvrun"},
+      // An empty rdma map asks for nothing (runc reads it so); an entry is refused.
+      {R"({"rdma":{"mlx5_1":{"hcaHandles":3}}})", "linux.resources.rdma: not supported by cvrun"},
       {R"({"unified":{"memory.high":"1"}})", "linux.resources.unified: needs cgroup v2"},
       {R"({"memory":{"limit":"lots"}})", "linux.resources.memory.limit: expected an integer"},
   };

@@ -158,10 +158,13 @@ class V1 : public Manager {
   Result<void> WriteLimits(const Resources& res) {
     if (!res.devices.empty()) CVB_TRY(WriteDevices(res.devices));
     if (res.memory) {
-      const auto& m = *res.memory;
+      MemoryResources m = *res.memory;
       std::string memsw = dirs_["memory"] + "/memory.memsw.limit_in_bytes";
       if (m.swap && !sys_.Exists(memsw))
         return Failure("linux.resources.memory.swap: swap accounting is off on this host");
+      // As runc: no memory limit (-1) with swap not given lifts memory+swap too; otherwise the
+      // kernel refuses an unlimited memory above the memory+swap limit still in force.
+      if (m.limit == -1 && !m.swap && sys_.Exists(memsw)) m.swap = -1;
       // The kernel keeps memory <= memory+swap at every write: raising both past the current
       // memory+swap limit (an update) has to write memsw first, lowering them memory first.
       bool swap_first = false;

@@ -3,6 +3,8 @@
 // "linux.resources.memory.limit: expected an integer".
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -66,7 +68,12 @@ struct Mount {
 struct Hook {
   std::string path;
   std::vector<std::string> args;
+  // Without "env" (absent or null; "env": [] is an empty environment) a hook gets what runc gives
+  // it: the runtime's environment for prestart, createRuntime, poststart and poststop, the
+  // container process's for createContainer and startContainer (they run in the container's
+  // init).
   std::vector<std::string> env;
+  bool env_set = false;
   std::optional<int> timeout_s;
 };
 
@@ -219,5 +226,12 @@ Result<Spec> ParseBundleSpec(std::string_view json_text, const std::string& sour
                              const std::string& bundle_dir);
 // The default config.json that `cvrun spec` writes (runc's defaults, rootfs "rootfs").
 std::string DefaultSpecJson();
+// `cvrun spec --rootless`: the default made runnable by a user without privileges, as runc's
+// `spec --rootless` makes it: no network namespace (a new one would have only lo and no way
+// out) and a new user namespace mapping the caller's euid/egid to 0 (one id each), /sys bound
+// from the host (read-only, nosuid, noexec, nodev: sysfs cannot be mounted without owning a
+// network namespace), no uid=/gid= mount options, and no linux.resources (an unprivileged user
+// cannot make cgroups).
+std::string RootlessSpecJson(uid_t euid, gid_t egid);
 
 }  // namespace cvb::runtime
