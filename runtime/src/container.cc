@@ -511,10 +511,10 @@ Result<pid_t> Runtime::CreateContainer(const CreateOptions& opts, bool run_mode,
     state.pid = pid;
     state.pid_start_time = ProcessStartTime(pid);
     CVB_TRY(store_.Save(state));
-    std::string json = state.OciJson(Status::kCreated);
-    CVB_TRY(RunHooks(spec.hooks.prestart, "prestart", json));
-    CVB_TRY(RunHooks(spec.hooks.create_runtime, "createRuntime", json));
-    std::string go_hooks = "h" + json;
+    std::string state_json = state.OciJson(Status::kCreated);
+    CVB_TRY(RunHooks(spec.hooks.prestart, "prestart", state_json));
+    CVB_TRY(RunHooks(spec.hooks.create_runtime, "createRuntime", state_json));
+    std::string go_hooks = "h" + state_json;
     if (go_hooks.size() > 256 * 1024) return Failure("hooks: state JSON too large");
     if (::write(parent_sock.get(), go_hooks.data(), go_hooks.size()) !=
         static_cast<ssize_t>(go_hooks.size()))

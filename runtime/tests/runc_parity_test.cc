@@ -44,7 +44,7 @@ Outcome RunWith(const std::string& runtime, const std::string& bundle, const std
   o.out = ReadFile(base + ".out").value_or("");
   o.err = ReadFile(base + ".err").value_or("");
   // Whatever happened, nothing of this container may stay.
-  cvb::Run({binary, "--root", root, "delete", "--force", id}, std::chrono::seconds(10));
+  (void)cvb::Run({binary, "--root", root, "delete", "--force", id}, std::chrono::seconds(10));
   return o;
 }
 
@@ -206,7 +206,7 @@ TEST_F(RuncParity, ExecFollowsTheConfigsNoNewPrivilegesAndSetsHome) {
                         std::chrono::seconds(30));
       seen[rt] += ReadFile(out).value_or("<none>");
     }
-    cvb::Run({binary, "--root", root, "delete", "--force", id}, std::chrono::seconds(10));
+    (void)cvb::Run({binary, "--root", root, "delete", "--force", id}, std::chrono::seconds(10));
   }
   EXPECT_EQ(seen["cvrun"], "NoNewPrivs:\t0\nHOME=/root\nNoNewPrivs:\t1\nHOME=/root\n");
   EXPECT_EQ(seen["cvrun"], seen["runc"]);
