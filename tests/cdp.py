@@ -121,7 +121,18 @@ class Browser:
         if r.get("errorText"):
             return [{"method": "Page.navigateFailed", "params": {"errorText": r["errorText"], "url": url}}]
         self.wait_for("Page.loadEventFired")
-        self.call("Runtime.evaluate", expression="1", awaitPromise=False)  # drain late events
+        # The load event waited for may be an earlier page's (about:blank's can arrive after
+        # Page.enable): wait until the document is this URL's and complete.
+        deadline = time.monotonic() + self.timeout
+        while True:
+            r = self.call("Runtime.evaluate", returnByValue=True,
+                          expression="[document.readyState, location.href]")
+            state, href = r.get("result", {}).get("value", ["", ""])
+            if state == "complete" and href.split("#")[0] == url.split("#")[0]:
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{url}: still {state} at {href} after {self.timeout} s")
+            time.sleep(0.05)
         events, self.events = self.events, []
         return events
 
