@@ -29,6 +29,11 @@ SUBNET = f"{GW}/24"
 SOCK = f"/run/{NAME}-docker/docker.sock"
 
 
+def read(path, mode="r"):
+    with open(path, mode) as f:
+        return f.read()
+
+
 def run(*argv, check=True, timeout=120, **kw):
     r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, **kw)
     if check and r.returncode != 0:
@@ -55,7 +60,7 @@ def leftovers(before):
     rules = iptables_rules()
     left += [f"iptables: {r}" for r in rules if r not in before["rules"]]
     left += [f"iptables removed: {r}" for r in before["rules"] if r not in rules]
-    if open("/proc/sys/net/ipv4/ip_forward").read() != before["ip_forward"]:
+    if read("/proc/sys/net/ipv4/ip_forward") != before["ip_forward"]:
         left.append("ip_forward changed")
     if os.path.exists(f"/sys/class/net/{BRIDGE}"):
         left.append(f"bridge {BRIDGE}")
@@ -70,7 +75,7 @@ def leftovers(before):
         if not pid.isdigit():
             continue
         try:
-            cmdline = open(f"/proc/{pid}/cmdline", "rb").read()
+            cmdline = read(f"/proc/{pid}/cmdline", "rb")
         except OSError:
             continue
         if NAME.encode() in cmdline:
@@ -86,7 +91,7 @@ class EngineDaemons(unittest.TestCase):
     def setUpClass(cls):
         cls.before = {
             "rules": iptables_rules(),
-            "ip_forward": open("/proc/sys/net/ipv4/ip_forward").read(),
+            "ip_forward": read("/proc/sys/net/ipv4/ip_forward"),
             "run_containerd": os.path.exists("/run/containerd"),
             "run_docker": os.path.exists("/run/docker"),
         }
@@ -126,7 +131,7 @@ class EngineDaemons(unittest.TestCase):
                 check=False).returncode, 0)
 
     def test_2_runtime_added_and_removed_without_restart(self):
-        pid = open(f"/run/{NAME}-docker/docker.pid").read().strip()
+        pid = read(f"/run/{NAME}-docker/docker.pid").strip()
         r = run(os.path.join(SCRIPTS, "dockerd-start"), "--name", NAME, "--bridge", BRIDGE,
                 "--subnet", SUBNET, "--runtime", "runc-again=/usr/sbin/runc")
         self.assertIn("reloaded", r.stderr)
@@ -134,7 +139,7 @@ class EngineDaemons(unittest.TestCase):
         run(os.path.join(SCRIPTS, "dockerd-start"), "--name", NAME, "--bridge", BRIDGE,
             "--subnet", SUBNET, "--remove-runtime", "runc-again")
         self.assertNotIn("runc-again", docker("info", "--format", "{{json .Runtimes}}").stdout)
-        self.assertEqual(open(f"/run/{NAME}-docker/docker.pid").read().strip(), pid,
+        self.assertEqual(read(f"/run/{NAME}-docker/docker.pid").strip(), pid,
                          "a runtime change restarted dockerd")
 
     def test_3_published_port_and_host_network(self):
@@ -149,7 +154,8 @@ class EngineDaemons(unittest.TestCase):
                 try:
                     # No proxy from the environment: the address is the bridge's own.
                     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-                    body = opener.open(f"http://{GW}:18080/", timeout=2).read().decode()
+                    with opener.open(f"http://{GW}:18080/", timeout=2) as response:
+                        body = response.read().decode()
                     break
                 except OSError:
                     time.sleep(0.1)
@@ -168,8 +174,9 @@ class EngineDaemons(unittest.TestCase):
 
     def test_5_stop_leaves_the_host_as_it_was(self):
         docker("rmi", "-f", self.image)
-        run(os.path.join(SCRIPTS, "containerd-start"), "--name", NAME, "--stop", "--purge")
-        self.assertEqual(leftovers(self.before), [])
+        stop = run(os.path.join(SCRIPTS, "containerd-start"), "--name", NAME, "--stop", "--purge")
+        left = leftovers(self.before)
+        self.assertEqual(left, [], f"left after --stop --purge: {left}; the scripts said: {stop.stderr}")
         # The check can fail: a rule naming the bridge, left on purpose, is reported.
         run("iptables", "-t", "filter", "-A", "FORWARD", "-o", BRIDGE, "-j", "ACCEPT")
         try:
