@@ -9,6 +9,10 @@ using launcher::ParamKind;
 std::vector<launcher::ParamSpec> SuiteParams() {
   return {
       // every suite
+      {"profile", ParamKind::kChoiceList,
+       "confinement profiles of the bundle runtimes, each its own slot; "
+       "docker-default keeps the launcher's name)",
+       {"docker-default", "spec-default"}},
       {"repetitions_max", ParamKind::kCapsByName, "repetitions per launcher or slot, at most"},
       {"budget_mib", ParamKind::kPositiveNumber, "MemAvailable drop that stops a fleet"},
       // throughput

@@ -308,6 +308,9 @@ class OciLauncher : public Launcher {
   Result<void> Prepare(const image::Image& image) override {
     if (binary_.empty()) CVB_TRY(Check());
     image_ = image;
+    CVB_ASSIGN_OR_RETURN(confinement_,
+                         image::LoadConfinement(config_.profile.empty() ? image::kDefaultConfinement
+                                                                        : config_.profile));
     state_root_ = config_.work_dir + "/state/" + config_.name;
     CVB_TRY(MakeDirs(state_root_, 0700));
     CVB_TRY(MakeDirs(config_.work_dir + "/run", 0700));
@@ -379,6 +382,18 @@ class OciLauncher : public Launcher {
                               ? "overlay: overlayfs with its upper layer on the host disk at /data"
                               : "volume: bind mount of a host disk directory at /data";
     if (!spec_.condition.empty()) c["condition"] = spec_.condition;
+    // The bundle's confinement (image/confinement.h) and where it came from.
+    c["profile"] = confinement_.name;
+    c["profile_source"] = confinement_.source;
+    c["profile_capabilities"] = std::to_string(confinement_.capabilities.size());
+    c["profile_no_new_privileges"] = confinement_.no_new_privileges ? "1" : "0";
+    c["profile_seccomp"] = confinement_.seccomp
+                               ? std::to_string(confinement_.seccomp_syscalls) + " syscalls in " +
+                                     std::to_string((*confinement_.seccomp)["syscalls"].size()) +
+                                     " rules (" + std::to_string(confinement_.seccomp_allowed) +
+                                     " allowed), default " +
+                                     (*confinement_.seccomp)["defaultAction"].get<std::string>()
+                               : "none";
     std::string args;
     for (const auto& a : spec_.global_args) args += (args.empty() ? "" : " ") + a;
     if (!args.empty()) c["global_args"] = args;
@@ -434,6 +449,7 @@ class OciLauncher : public Launcher {
     // A memory cgroup for every container, as engines give them; the limit is generous so it
     // never shapes a measurement unless the request asks for one.
     opts.memory_limit = request.memory_bytes ? request.memory_bytes : (1ull << 30);
+    opts.confinement = confinement_;
     std::string key = opts.args.empty() ? "" : JoinArgv(opts.args) + "|" +
                                                    std::to_string(opts.memory_limit);
     auto it = configs_.find(key);
@@ -449,6 +465,7 @@ class OciLauncher : public Launcher {
   std::string version_;
   std::string state_root_;
   image::Image image_;
+  image::Confinement confinement_;
   bool prepared_ = false;
   std::mutex configs_mutex_;
   std::map<std::string, nlohmann::json> configs_;
