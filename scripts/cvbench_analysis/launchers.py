@@ -7,6 +7,9 @@ Adding a launcher to the claims is a change here only: name it in CONTAINERS (an
 measured bare, the claims' "container") or VMS, and in CHART_ORDER for a fixed chart colour.
 Engines (podman) are in none of the claim kinds: their instances are their runtime's containers
 plus the engine's own processes, shown in the tables and charts but not picked by a claim's rule.
+Confinement profiles: a bundle runtime runs with Docker's defaults (DEFAULT_PROFILE, the plain
+name `cvrun`) and, when asked, with other profiles (`cvrun/profile:spec-default`); only the
+default profile's entries are the claims' containers, the others are shown beside them.
 """
 from . import results as R
 
@@ -19,9 +22,18 @@ VMS = ("libvirt", "qemu")
 CHART_ORDER = ["native", "cvrun", "crun", "runc", "runsc", "libvirt", "qemu"]
 
 
+# The confinement profile the claims read (image/confinement.h's kDefaultConfinement): what
+# `docker run` gives a container.
+DEFAULT_PROFILE = "docker-default"
+
+
 def launcher(key):
-    """'startup/libvirt/kernel:minimal' -> 'libvirt'."""
-    return R.parse_name(key)[1]
+    """'startup/libvirt/kernel:minimal' -> 'libvirt'. A bundle runtime under a profile other than
+    the default keeps it: 'startup/cvrun/profile:spec-default' -> 'cvrun/profile:spec-default',
+    which is in no claim kind (CONTAINERS names the default profile's entries)."""
+    _, name, dims = R.parse_name(key)
+    p = dims.get("profile", DEFAULT_PROFILE)
+    return name if p == DEFAULT_PROFILE else f"{name}/profile:{p}"
 
 
 def label(key):
@@ -29,7 +41,13 @@ def label(key):
     return R.short_label(key)
 
 
+def profile(key):
+    """'startup/cvrun/profile:spec-default' -> 'spec-default'; 'startup/cvrun' -> DEFAULT_PROFILE."""
+    return R.parse_name(key)[2].get("profile", DEFAULT_PROFILE)
+
+
 def is_container(key):
+    """A bare OCI runtime's entry under the default confinement profile."""
     return launcher(key) in CONTAINERS
 
 
