@@ -24,6 +24,11 @@ std::vector<launcher::ParamSpec> SuiteParams() {
       {"disk_seconds", ParamKind::kPositiveNumber, "disk mode duration", {}, 3600},
       {"net_seconds", ParamKind::kPositiveNumber, "net mode duration", {}, 3600},
       {"net_port", ParamKind::kPositiveInt, "net mode port", {}, 65535},
+      {"throughput_max_repetitions", ParamKind::kPositiveInt,
+       "throughput: repetitions per entry at most, over every round of the sampling rule", {},
+       100000},
+      {"throughput_batch", ParamKind::kPositiveInt,
+       "throughput: repetitions a round adds to an undecided entry", {}, 1000},
       // density
       {"density_n", ParamKind::kPositiveIntList, "instances per density step"},
       {"density_max_n", ParamKind::kCapsByName, "largest N per launcher or slot"},

@@ -498,6 +498,7 @@ class SweepRun {
     ConsoleOnlyReporter reporter;
     if (sweep_.total_runs > 0) benchmark::RunSpecifiedBenchmarks(&reporter);
     benchmark::ClearRegisteredBenchmarks();
+    RunMoreRounds(*suite, file, reporter);
     if (!sweep_.write_error.empty()) {
       std::fprintf(stderr, "cvbench: suite %s stopped: %s\n", suite_name.c_str(),
                    sweep_.write_error.c_str());
@@ -527,6 +528,18 @@ class SweepRun {
       return completed.error().err == 0 ? 1 : kExitResultsUnwritable;
     }
     return sweep_.failures ? 1 : 0;
+  }
+
+  // Adaptive suites (throughput): rounds of more repetitions while the suite's rule asks for
+  // them and every planned repetition so far is in.
+  void RunMoreRounds(Suite& suite, ResultFile& file, benchmark::BenchmarkReporter& reporter) {
+    while (!sweep_.stopping() && file.AllDone()) {
+      int more = suite.NextRound(slots_, config_.suite_options, sweep_);
+      if (more <= 0 || !sweep_.write_error.empty()) break;
+      sweep_.total_runs += more;
+      benchmark::RunSpecifiedBenchmarks(&reporter);
+      benchmark::ClearRegisteredBenchmarks();
+    }
   }
 
   std::string SuitePath(const std::string& suite) const {
