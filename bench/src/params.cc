@@ -27,6 +27,9 @@ std::vector<launcher::ParamSpec> SuiteParams() {
       {"throughput_max_repetitions", ParamKind::kPositiveInt,
        "throughput: repetitions per entry at most, over every round of the sampling rule", {},
        100000},
+      {"throughput_pin", ParamKind::kText,
+       "throughput: auto (the instance on the last CPU, cvbench on the others), off, or the "
+       "instances' CPU list"},
       {"throughput_batch", ParamKind::kPositiveInt,
        "throughput: repetitions a round adds to an undecided entry", {}, 1000},
       // density

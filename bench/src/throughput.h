@@ -43,6 +43,11 @@ struct ThroughputOptions {
   double net_seconds = 1;
   int net_port = 5201;
   std::chrono::milliseconds ready_timeout{60'000};
+  // CPUs every measured instance (native included) is pinned to ("" = unpinned); cvbench and its
+  // load generators run on the others. --param throughput_pin=auto|off|<cpu list>: auto (the
+  // default) takes the last CPU cvbench may use when it may use two or more.
+  std::string instance_cpus;
+  std::string harness_cpus;
 };
 Result<ThroughputOptions> ParseThroughputOptions(const std::map<std::string, std::string>& params);
 

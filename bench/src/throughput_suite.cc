@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "cvb/common/affinity.h"
 #include "cvb/common/clock.h"
 #include "cvb/common/file.h"
 #include "net_client.h"
@@ -92,6 +93,30 @@ Result<ThroughputOptions> ParseThroughputOptions(const std::map<std::string, std
   o.ra_mib = static_cast<int>(std::ceil(ra_mib));
   o.disk_file_mib = static_cast<int>(std::ceil(disk_mib));
   o.net_port = static_cast<int>(port);
+  std::string pin = "auto";
+  if (auto it = params.find("throughput_pin"); it != params.end()) pin = Trim(it->second);
+  CVB_ASSIGN_OR_RETURN(std::vector<int> allowed, AllowedCpus());
+  std::vector<int> instance;
+  if (pin == "auto") {
+    if (allowed.size() >= 2) instance = {allowed.back()};
+  } else if (pin != "off") {
+    auto cpus = ParseCpuList(pin);
+    if (!cpus) return cpus.error().wrap("--param throughput_pin (auto, off or a CPU list)");
+    for (int c : *cpus)
+      if (std::find(allowed.begin(), allowed.end(), c) == allowed.end())
+        return Failure("--param throughput_pin=" + pin + ": CPU " + std::to_string(c) +
+                       " is not one cvbench may use (" + FormatCpuList(allowed) + ")");
+    instance = *cpus;
+  }
+  if (!instance.empty()) {
+    std::vector<int> harness;
+    for (int c : allowed)
+      if (std::find(instance.begin(), instance.end(), c) == instance.end()) harness.push_back(c);
+    if (harness.empty())
+      return Failure("--param throughput_pin=" + pin + ": no CPU left for cvbench");
+    o.instance_cpus = FormatCpuList(instance);
+    o.harness_cpus = FormatCpuList(harness);
+  }
   return o;
 }
 
@@ -99,6 +124,7 @@ launcher::WorkloadRequest ThroughputRequest(const std::string& mode, const std::
                                             const ThroughputOptions& o, bool native_over_veth) {
   launcher::WorkloadRequest r;
   r.mode = mode;
+  r.cpus = o.instance_cpus;
   if (mode == "cpu") {
     r.args = {"--seconds=" + Num(o.seconds)};
   } else if (mode == "mem") {
@@ -132,6 +158,10 @@ Result<std::map<std::string, double>> MeasureThroughput(launcher::Launcher& l,
   if (spec == ThroughputModes().end()) return Failure("unknown mode " + mode);
   launcher::WorkloadRequest req = ThroughputRequest(mode, l.Kind(), o, native_over_veth);
   if (auto s = l.Supports(req); !s) return s.error().wrap(l.Name() + " cannot run mode " + mode);
+  if (!req.cpus.empty() && !l.PinsCpus())
+    return Failure(l.Name() + " cannot run mode " + mode + ": it cannot pin an instance to CPUs " +
+                   req.cpus + " as every other entry is (--param throughput_pin=off runs all "
+                   "unpinned)");
   CVB_ASSIGN_OR_RETURN(std::unique_ptr<launcher::Instance> inst, l.Start(req));
   // The instance's destructor tears it down on every early return below; Teardown() is called
   // explicitly on the success path so that its errors are reported.
@@ -243,6 +273,14 @@ class ThroughputSuite : public Suite {
     options_.ready_timeout = options.ready_timeout;
     rule_ = *rule;
     sweep.AddContext("throughput_sampling_rule", rule_.Describe());
+    sweep.AddContext("throughput_pinning", PinningDescription());
+    if (!options_.harness_cpus.empty()) {
+      // cvbench, its net client (the load generator) and the runtimes' CLI processes it spawns:
+      // off the instances' CPUs until the suite ends (the destructor restores).
+      auto before = AllowedCpus();
+      auto harness = ParseCpuList(options_.harness_cpus);
+      if (before && harness && PinProcess(0, *harness)) restore_cpus_ = *before;
+    }
     native_name_.clear();
     for (auto& slot : launchers)
       if (slot.launcher->Kind() == "native") {
@@ -319,6 +357,10 @@ class ThroughputSuite : public Suite {
     return runs;
   }
 
+  ~ThroughputSuite() override {
+    if (!restore_cpus_.empty()) (void)PinProcess(0, restore_cpus_);
+  }
+
   Result<void> Finish(nlohmann::json& results) override {
     if (native_name_.empty()) {
       results["context"]["throughput_ratio_rule"] = "no native launcher in this run: no ratios";
@@ -338,6 +380,16 @@ class ThroughputSuite : public Suite {
     int budget = 0;  // at most, over every round
     std::string native_entry;  // "" for native's own entries
   };
+
+  std::string PinningDescription() const {
+    if (options_.instance_cpus.empty())
+      return "off: instances, cvbench and its load generators share every CPU";
+    return "every measured instance (native included) on CPU " + options_.instance_cpus +
+           " (containers: a cpuset, linux.resources.cpu.cpus or --cpuset-cpus; native and raw "
+           "QEMU: spawned with that affinity; libvirt: the domain's <vcpu cpuset>); cvbench, its "
+           "net client (the load generator) and the runtimes' CLI processes on CPU " +
+           options_.harness_cpus;
+  }
 
   const Entry* Find(const std::string& name) const {
     for (const auto& e : entries_)
@@ -386,6 +438,7 @@ class ThroughputSuite : public Suite {
   std::vector<Entry> entries_;
   std::string native_name_;
   int round_ = 0;
+  std::vector<int> restore_cpus_;  // cvbench's CPUs before the suite pinned it
 };
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cvb/common/affinity.h"
 #include "cvb/common/file.h"
 #include "cvb/common/subprocess.h"
 #include "net_client.h"
@@ -288,7 +289,8 @@ TEST(ThroughputSweepTest, EntriesCountersRatiosAndRefusedModes) {
   c.warmup = false;
   c.suite_options.repetitions = 2;
   c.suite_options.ready_timeout = std::chrono::seconds(5);
-  c.suite_options.params = {{"modes", "cpu,mem"}};
+  // The fakes cannot pin an instance to CPUs: unpinned (pinned, they are refused; checked below).
+  c.suite_options.params = {{"modes", "cpu,mem"}, {"throughput_pin", "off"}};
   EXPECT_EQ(RunSweep(c, reg), 1);  // half refused mem: a failure, reported
   auto j = nlohmann::json::parse(ReadFile(out + "/throughput.json").value_or("{}"));
   int half_cpu = 0, native_cpu = 0;
@@ -317,6 +319,18 @@ TEST(ThroughputSweepTest, EntriesCountersRatiosAndRefusedModes) {
   EXPECT_EQ(native_cpu, 2);
   EXPECT_TRUE(refused_reported);
   ASSERT_TRUE(RemoveTree(out));
+  // Pinned (a CPU list), a launcher that cannot pin is refused, never run unpinned.
+  auto cpus = AllowedCpus();
+  if (cpus && cpus->size() >= 2) {
+    c.suite_options.params = {{"modes", "cpu"}, {"throughput_pin", std::to_string(cpus->back())}};
+    EXPECT_EQ(RunSweep(c, reg), 1);
+    auto pinned = nlohmann::json::parse(ReadFile(out + "/throughput.json").value_or("{}"));
+    bool refused = false;
+    for (const auto& b : pinned["benchmarks"])
+      if (b.value("error_message", "").find("cannot pin") != std::string::npos) refused = true;
+    EXPECT_TRUE(refused);
+    ASSERT_TRUE(RemoveTree(out));
+  }
 }
 
 }  // namespace

@@ -6,9 +6,11 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <optional>
 #include <cstdio>
 #include <cstdlib>
 
+#include "cvb/common/affinity.h"
 #include "cvb/common/clock.h"
 #include "cvb/common/file.h"
 #include "cvb/launcher/artefacts.h"
@@ -143,6 +145,7 @@ class NativeLauncher : public Launcher {
     if (!PathExists(workload_)) return Error{ENOENT, "native: workload " + workload_};
     return Ok();
   }
+  bool PinsCpus() const override { return true; }
   Result<std::unique_ptr<Instance>> Start(const WorkloadRequest& request) override {
     if (workload_.empty()) return Failure("native: Start before Prepare");
     std::vector<std::string> argv{workload_, request.mode};
@@ -173,6 +176,7 @@ class NativeLauncher : public Launcher {
     // The run directory keeps the command line and the environment it added, once per shape.
     std::string command = JoinArgv(argv) + "\n";
     for (const auto& e : opts.extra_env) command += "env " + e + "\n";
+    if (!request.cpus.empty()) command += "cpus " + request.cpus + " (the spawning thread's affinity)\n";
     std::vector<std::string> per_instance;
     if (resources.net.active()) {
       command += "netns " + resources.net.netns_path() + " (veth " +
@@ -186,9 +190,20 @@ class NativeLauncher : public Launcher {
     if (auto r = artefacts_.Record("command.txt", command, per_instance, RequestSummary(request));
         !r)
       return r.error().wrap("native");
+    // request.cpus: the child inherits the spawning thread's affinity (set before the launch
+    // mark, restored right after the spawn).
+    std::optional<ScopedThreadAffinity> pinned;
+    if (!request.cpus.empty()) {
+      auto cpus = ParseCpuList(request.cpus);
+      if (!cpus) return cpus.error().wrap("native: request cpus");
+      auto pin = ScopedThreadAffinity::Pin(*cpus);
+      if (!pin) return pin.error().wrap("native");
+      pinned.emplace(std::move(*pin));
+    }
     int64_t launch = MonotonicNs();
     auto child = resources.net.active() ? SpawnInNetns(argv, opts, resources.net.netns_path())
                                         : Spawn(argv, opts);
+    pinned.reset();
     if (!child) return child.error().wrap("native");
     write_end.reset();
     auto inst = std::make_unique<NativeInstance>(std::move(*child), std::move(read_end));

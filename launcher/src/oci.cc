@@ -356,6 +356,7 @@ class OciLauncher : public Launcher {
     return Ok();
   }
 
+  bool PinsCpus() const override { return true; }
   Result<void> Supports(const WorkloadRequest& /*request*/) const override { return Ok(); }
 
   Result<std::unique_ptr<Instance>> Start(const WorkloadRequest& request) override {
@@ -499,8 +500,10 @@ class OciLauncher : public Launcher {
     // never shapes a measurement unless the request asks for one.
     opts.memory_limit = request.memory_bytes ? request.memory_bytes : (1ull << 30);
     opts.confinement = confinement_;
+    opts.cpus = request.cpus;  // linux.resources.cpu.cpus: the runtime's cpuset
     std::string key = opts.args.empty() ? "" : JoinArgv(opts.args) + "|" +
-                                                   std::to_string(opts.memory_limit);
+                                                   std::to_string(opts.memory_limit) + "|" +
+                                                   request.cpus;
     auto it = configs_.find(key);
     if (it != configs_.end()) return it->second;
     nlohmann::json config = image::MakeOciConfig(image_, opts);

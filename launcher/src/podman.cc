@@ -332,6 +332,7 @@ class PodmanLauncher : public Launcher {
     return Ok();
   }
 
+  bool PinsCpus() const override { return true; }
   Result<void> Supports(const WorkloadRequest& request) const override {
     (void)request;
     return Ok();
@@ -352,6 +353,7 @@ class PodmanLauncher : public Launcher {
         // mounts, the same hostname.
         "--memory", std::to_string(request.memory_bytes ? request.memory_bytes : (1ull << 30)),
         "--read-only", "--read-only-tmpfs=false", "--hostname", "cvb"};
+    if (!request.cpus.empty()) run.insert(run.end(), {"--cpuset-cpus", request.cpus});
     InstanceResources resources;
     auto made = MakeResources(request, name, resources);
     if (!made) {

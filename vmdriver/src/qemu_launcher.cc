@@ -1,9 +1,12 @@
 // The "qemu" launcher: the VM as a bare QEMU process (posix_spawn of QemuArgv), no management
 // layer. What it shares with the "libvirt" launcher is in vm_launcher.h.
 #include <fcntl.h>
+
+#include <optional>
 #include <signal.h>
 #include <unistd.h>
 
+#include "cvb/common/affinity.h"
 #include "cvb/common/clock.h"
 #include "cvb/common/subprocess.h"
 #include "vm_launcher.h"
@@ -34,7 +37,15 @@ class QemuInstance : public VmInstance {
     // host: the same distro-kernel boot took 19.4 s inside the caller's session, 11.3 s under
     // libvirt).
     opts.new_session = true;
+    // spec.cpuset: QEMU and every thread it makes inherit the spawning thread's affinity.
+    std::optional<ScopedThreadAffinity> pinned;
+    if (!spec.cpuset.empty()) {
+      CVB_ASSIGN_OR_RETURN(auto cpus, ParseCpuList(spec.cpuset));
+      CVB_ASSIGN_OR_RETURN(auto pin, ScopedThreadAffinity::Pin(cpus));
+      pinned.emplace(std::move(pin));
+    }
     CVB_ASSIGN_OR_RETURN(child_, Spawn(argv, opts));
+    pinned.reset();
     started_ = true;
     qemu_pid_ = child_.pid();
     timeline_.Mark("api_returned");

@@ -386,6 +386,7 @@ Result<std::unique_ptr<Instance>> VmLauncher::Start(const WorkloadRequest& req) 
   spec.console = ConsoleKind::kUnixConnect;
   spec.console_path = sock;
   spec.emulator = opt_.emulator;
+  spec.cpuset = req.cpus;
 
   GuestCommand cmd;
   cmd.mode = req.mode;

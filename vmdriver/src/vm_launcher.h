@@ -134,6 +134,7 @@ class VmLauncher : public launcher::Launcher {
   std::string Kind() const override { return "vm"; }
   Result<void> Check() override;
   Result<void> Prepare(const image::Image& image) override;
+  bool PinsCpus() const override { return true; }
   Result<void> Supports(const launcher::WorkloadRequest& r) const override;
   Result<std::unique_ptr<launcher::Instance>> Start(const launcher::WorkloadRequest& req) override;
   std::map<std::string, std::string> Conditions() const override;

@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "cvb/common/affinity.h"
 #include "cvb/common/file.h"
 
 namespace cvb::vmdriver {
@@ -61,6 +62,8 @@ Result<void> ValidateSpec(const VmSpec& s) {
     return Failure("vm name '" + s.name + "': use 1-64 letters, digits, '-', '_' or '.'");
   if (s.memory_mib < 16)
     return Failure("vm memory " + std::to_string(s.memory_mib) + " MiB: too small");
+  if (!s.cpuset.empty() && !ParseCpuList(s.cpuset))
+    return Failure("vm cpuset '" + s.cpuset + "': expected a CPU list such as 1 or 0-1");
   if (s.vcpus < 1 || s.vcpus > 64)
     return Failure("vm vcpus " + std::to_string(s.vcpus) + ": out of range");
   if (s.machine != "pc" && s.machine != "q35" && s.machine != "microvm")
@@ -87,7 +90,9 @@ Result<std::string> DomainXml(const VmSpec& s) {
   x << "<domain type='" << (s.accel == "kvm" ? "kvm" : "qemu") << "'>\n"
     << "  <name>" << XmlEscape(s.name) << "</name>\n"
     << "  <memory unit='MiB'>" << s.memory_mib << "</memory>\n"
-    << "  <vcpu>" << s.vcpus << "</vcpu>\n"
+    << (s.cpuset.empty() ? std::string("  <vcpu>")
+                         : "  <vcpu placement='static' cpuset='" + s.cpuset + "'>")
+    << s.vcpus << "</vcpu>\n"
     << "  <os>\n"
     << "    <type arch='x86_64' machine='" << s.machine << "'>hvm</type>\n"
     << "    <kernel>" << XmlEscape(s.kernel) << "</kernel>\n";

@@ -51,6 +51,10 @@ struct WorkloadRequest {
   bool needs_disk = false;
   // Memory limit for the instance (cgroup for containers, guest RAM for VMs); 0 = default.
   uint64_t memory_bytes = 0;
+  // CPUs the instance runs on, as a CPU list ("1"): a cpuset for containers, the spawning
+  // thread's affinity for native and QEMU, the vCPUs' and emulator's cpuset for libvirt. ""
+  // leaves it unpinned. A launcher that cannot pin refuses the request (Supports).
+  std::string cpus;
 };
 
 // One running (or finished) workload.
@@ -120,6 +124,9 @@ class Launcher {
     (void)request;
     return Ok();
   }
+  // Whether Start honours WorkloadRequest::cpus (pins the instance to those CPUs). A request
+  // with cpus to a launcher that does not is refused by its caller, never run unpinned.
+  virtual bool PinsCpus() const { return false; }
   // Starts one instance. Marks "launch" before doing anything else.
   virtual Result<std::unique_ptr<Instance>> Start(const WorkloadRequest& request) = 0;
   // Conditions and versions that go into the results' context, keys without the launcher prefix

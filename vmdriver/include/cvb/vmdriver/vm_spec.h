@@ -35,6 +35,9 @@ struct VmSpec {
   std::string disk;                 // raw image attached as virtio-blk (vda); empty = no disk
   std::string disk_cache = "none";  // QEMU cache mode: none (O_DIRECT on the host) or writeback
   std::string emulator = "/usr/bin/qemu-system-x86_64";
+  // Host CPUs QEMU runs on (a CPU list, "1"); "" = unpinned. libvirt: the vCPUs' and emulator's
+  // cpuset (<vcpu cpuset>); raw QEMU: the affinity it is spawned with (every thread inherits).
+  std::string cpuset;
 };
 
 // Checks the spec (names, paths present, machine/accel values). On microvm the NIC and disk are
