@@ -1,3 +1,4 @@
+#include "cvb/launcher/docker.h"
 #include "cvb/launcher/launcher.h"
 #include "cvb/launcher/native.h"
 #include "cvb/launcher/null.h"
@@ -43,6 +44,8 @@ void RegisterProcessLaunchers(Registry& registry) {
   }
   for (const auto& name : PodmanLauncherNames())
     registry.Register(name, "container", MakePodmanLauncher);
+  for (const auto& name : DockerLauncherNames())
+    registry.Register(name, "container", MakeDockerLauncher);
 }
 
 }  // namespace cvb::launcher
