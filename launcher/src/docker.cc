@@ -1,5 +1,6 @@
 #include "cvb/launcher/docker.h"
 
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -71,9 +72,11 @@ class DockerInstance : public Instance {
     id_ = Trim(run->out);
     if (id_.size() != 64) return Failure("docker run -d printed no container id: " + run->out);
     ReadPids();
-    channel_ = WorkloadChannel(std::make_unique<DockerJsonLog>(
+    auto log = std::make_unique<DockerJsonLog>(
         engine_.docker_data_root() + "/containers/" + id_ + "/" + id_ + "-json.log",
-        [this] { return init_pid_ <= 0 || ProcessGone(init_pid_); }));
+        [this] { return init_pid_ <= 0 || ProcessGone(init_pid_); });
+    log_ = log.get();
+    channel_ = WorkloadChannel(std::move(log));
     return Ok();
   }
 
@@ -81,6 +84,16 @@ class DockerInstance : public Instance {
     auto ready = channel_.WaitReady(MonotonicNs() + timeout.count() * 1'000'000, timeline_);
     if (!ready) return ready.error();
     ready_ = *ready;
+    // dockerd's stamp of the READY line (CLOCK_REALTIME), on the launch timeline: when the line
+    // was in dockerd's hands, before `docker run -d` returned.
+    if (log_ && log_->last_time_ns() > 0) {
+      timespec rt{}, mono{};
+      ::clock_gettime(CLOCK_REALTIME, &rt);
+      ::clock_gettime(CLOCK_MONOTONIC, &mono);
+      int64_t offset = (rt.tv_sec - mono.tv_sec) * 1'000'000'000LL + (rt.tv_nsec - mono.tv_nsec);
+      if (auto launch = timeline_.At("launch"))
+        timeline_.SetExtra("ready_in_log_ms", NsToMs(log_->last_time_ns() - offset - *launch));
+    }
     return Ok();
   }
 
@@ -222,6 +235,7 @@ class DockerInstance : public Instance {
   EngineInstance engine_;
   std::string name_, id_, address_;
   WorkloadChannel channel_;
+  DockerJsonLog* log_ = nullptr;  // owned by channel_
   pid_t init_pid_ = -1, shim_pid_ = -1;
   bool created_ = false, exited_ = false, torn_down_ = false;
   InstanceResources resources_;

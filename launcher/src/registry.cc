@@ -1,3 +1,4 @@
+#include "cvb/launcher/containerd.h"
 #include "cvb/launcher/docker.h"
 #include "cvb/launcher/launcher.h"
 #include "cvb/launcher/native.h"
@@ -46,6 +47,8 @@ void RegisterProcessLaunchers(Registry& registry) {
     registry.Register(name, "container", MakePodmanLauncher);
   for (const auto& name : DockerLauncherNames())
     registry.Register(name, "container", MakeDockerLauncher);
+  for (const auto& name : ContainerdLauncherNames())
+    registry.Register(name, "container", MakeContainerdLauncher);
 }
 
 }  // namespace cvb::launcher

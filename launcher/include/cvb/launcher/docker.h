@@ -21,8 +21,9 @@
 // The READY line: Docker has no passthrough log driver, so the workload's stdout reaches cvbench
 // the way it reaches a Docker user: through the shim and dockerd into the json-file log
 // (`docker logs`), which cvbench follows (docker_log.h); a line is stamped when cvbench has it
-// whole. dockerd's own stamp of the READY line is kept as "ready_log_lag_ms" (how long after
-// dockerd wrote it cvbench had it).
+// whole. dockerd's own stamp of the line goes beside it as "ready_in_log_ms" (since launch):
+// the READY line is usually in the log before `docker run -d` returns, so ready_ms is bounded
+// below by start_ms (the client's round trip), and ready_in_log_ms says by how much.
 // HostPids() is the container's processes and its shim.
 #pragma once
 
