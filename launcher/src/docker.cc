@@ -36,14 +36,15 @@ pid_t PidFromFile(const std::string& path) {
 }
 
 // The bridge and subnet of a named instance other than cvbench's own (cvb-docker0,
-// 10.214.0.1/24): cvbd-<name's first 10 characters>, 10.214.<1..200>.1/24 from a hash of the name.
+// 10.214.0.1/24): cvbd-<name's first 10 letters and digits>, 10.214.<1..126>.1/24 from a hash of
+// the name (tests/engine_daemons_test.py takes 128..247).
 std::pair<std::string, std::string> EngineBridgeFor(const std::string& name) {
   uint32_t h = 2166136261u;
   for (unsigned char c : name) h = (h ^ c) * 16777619u;
   std::string tail;
   for (char c : name)
     if (std::isalnum(static_cast<unsigned char>(c)) && tail.size() < 10) tail += c;
-  return {"cvbd-" + tail, "10.214." + std::to_string(1 + h % 200) + ".1/24"};
+  return {"cvbd-" + tail, "10.214." + std::to_string(1 + h % 126) + ".1/24"};
 }
 
 // The workload's --port=N (throughput's net mode), 0 without one.
