@@ -131,7 +131,11 @@ class ContainerdInstance : public Instance {
     if (created_) {
       if (!exited_) (void)ctr_({"task", "kill", "-s", "SIGKILL", id_});
       if (init_pid_ > 0) (void)WaitForExit(init_pid_, MonotonicNs() + 10'000'000'000);
-      auto del = ctr_({"task", "delete", "-f", id_});
+      // The task is gone by now: a plain delete, as ctr users do; -f (kill, then delete) only
+      // when that fails. With -f on an exited task, containerd's shim asks the runtime to kill
+      // it and fails unless the runtime's error says "container not running" as runc's does.
+      auto del = ctr_({"task", "delete", id_});
+      if (!del || !del->status.ok()) del = ctr_({"task", "delete", "-f", id_});
       auto rm = ctr_({"container", "delete", id_});
       if (!rm || !rm->status.ok())
         result = Failure("ctr container delete " + id_ + ": " +
