@@ -192,6 +192,10 @@ class ContainerdInstance : public Instance {
     std::string bundle = engine_.task_bundle(ns_, id_);
     if (init_pid_ <= 0) init_pid_ = TaskPidFromFile(bundle + "/init.pid");
     if (shim_pid_ <= 0) shim_pid_ = TaskPidFromFile(bundle + "/shim.pid");
+    // containerd 1.6's runc shim writes no shim.pid for ctr's tasks: the init's parent is the
+    // shim (it is the task's subreaper).
+    if (shim_pid_ <= 0 && init_pid_ > 0)
+      if (auto parent = ParentPid(init_pid_)) shim_pid_ = *parent;
   }
 
   Result<void> WaitInit(int64_t deadline) {

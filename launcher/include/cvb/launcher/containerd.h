@@ -14,7 +14,7 @@
 // (ctr's default: a network namespace with lo only). The workload's stdout goes to a file the shim
 // writes (--log-uri file://), which cvbench follows like Docker's log (docker_log.h, plain
 // format); a line is stamped when cvbench has it whole. HostPids() is the task's processes and
-// its shim (the bundle's init.pid, shim.pid).
+// its shim (the bundle's init.pid; the shim is the init's parent).
 #pragma once
 
 #include <string>
