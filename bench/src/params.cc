@@ -9,6 +9,10 @@ using launcher::ParamKind;
 std::vector<launcher::ParamSpec> SuiteParams() {
   return {
       // every suite
+      {"profile", ParamKind::kChoiceList,
+       "confinement profiles of the bundle runtimes, each its own slot; "
+       "docker-default keeps the launcher's name)",
+       {"docker-default", "spec-default"}},
       {"repetitions_max", ParamKind::kCapsByName, "repetitions per launcher or slot, at most"},
       {"budget_mib", ParamKind::kPositiveNumber, "MemAvailable drop that stops a fleet"},
       // throughput
@@ -20,6 +24,11 @@ std::vector<launcher::ParamSpec> SuiteParams() {
       {"disk_seconds", ParamKind::kPositiveNumber, "disk mode duration", {}, 3600},
       {"net_seconds", ParamKind::kPositiveNumber, "net mode duration", {}, 3600},
       {"net_port", ParamKind::kPositiveInt, "net mode port", {}, 65535},
+      {"throughput_max_repetitions", ParamKind::kPositiveInt,
+       "throughput: repetitions per entry at most, over every round of the sampling rule", {},
+       100000},
+      {"throughput_batch", ParamKind::kPositiveInt,
+       "throughput: repetitions a round adds to an undecided entry", {}, 1000},
       // density
       {"density_n", ParamKind::kPositiveIntList, "instances per density step"},
       {"density_max_n", ParamKind::kCapsByName, "largest N per launcher or slot"},

@@ -167,7 +167,10 @@ const nlohmann::json* ResultFile::Planned(const std::string& name) const {
 
 Result<void> ResultFile::Plan(const PlannedEntry& entry) {
   if (const nlohmann::json* p = Planned(entry.name)) {
-    if (p->value("repetitions", 0) != entry.repetitions ||
+    // An adaptive entry planned with its minimum; a record extended since holds more.
+    bool extended = entry.adaptive && p->value("adaptive", false) &&
+                    p->value("repetitions", 0) >= entry.repetitions;
+    if ((p->value("repetitions", 0) != entry.repetitions && !extended) ||
         p->value("time_unit", std::string()) != entry.time_unit)
       return Failure(path_ + ": entry " + entry.name + " was planned with " +
                      std::to_string(p->value("repetitions", 0)) + " repetitions, now " +
@@ -178,9 +181,30 @@ Result<void> ResultFile::Plan(const PlannedEntry& entry) {
     return Failure(path_ + ": entry " + entry.name +
                    " is not in the recorded run's plan (the resumed run would measure something "
                    "the first did not)");
-  doc_["run"]["planned"].push_back(
-      {{"name", entry.name}, {"repetitions", entry.repetitions}, {"time_unit", entry.time_unit}});
+  nlohmann::json planned = {
+      {"name", entry.name}, {"repetitions", entry.repetitions}, {"time_unit", entry.time_unit}};
+  if (entry.adaptive) planned["adaptive"] = true;
+  doc_["run"]["planned"].push_back(std::move(planned));
   return Ok();
+}
+
+int ResultFile::PlannedRepetitions(const std::string& name) const {
+  const nlohmann::json* p = Planned(name);
+  return p ? p->value("repetitions", 0) : 0;
+}
+
+Result<void> ResultFile::ExtendPlan(const std::string& name, int repetitions, int round) {
+  for (auto& p : doc_["run"]["planned"]) {
+    if (p.value("name", std::string()) != name) continue;
+    if (!p.value("adaptive", false))
+      return Failure(path_ + ": entry " + name + " is not sampled adaptively: its plan is fixed");
+    int before = p.value("repetitions", 0);
+    if (repetitions <= before) return Ok();
+    p["repetitions"] = repetitions;
+    p["extended"].push_back({{"round", round}, {"from", before}, {"to", repetitions}});
+    return Write();
+  }
+  return Failure(path_ + ": entry " + name + " is not planned");
 }
 
 Result<void> ResultFile::SealPlan() {

@@ -29,6 +29,9 @@ struct PlannedEntry {
   std::string name;
   int repetitions = 0;
   std::string time_unit = "ms";
+  // Sampled adaptively: `repetitions` is the minimum; the suite may extend the plan in rounds
+  // (ExtendPlan) until its rule decides or the budget is spent.
+  bool adaptive = false;
 };
 
 // One finished repetition as the suite measured it.
@@ -75,8 +78,14 @@ class ResultFile {
   // resumed run's entries must be planned already with the same repetitions and unit (the same
   // config gives the same plan); before that (a run killed while planning) they are added.
   Result<void> Plan(const PlannedEntry& entry);
-  // Every entry is planned: written durably, and from now on the plan is fixed.
+  // Every entry is planned: written durably, and from now on the plan is fixed, except that an
+  // adaptive entry's repetitions may grow (ExtendPlan).
   Result<void> SealPlan();
+  // Raises an adaptive entry's planned repetitions to `repetitions` (round `round` of its
+  // suite's sampling rule), written durably; the planned entry keeps each extension.
+  Result<void> ExtendPlan(const std::string& name, int repetitions, int round);
+  // The entry's planned repetitions (0 when not planned).
+  int PlannedRepetitions(const std::string& name) const;
   // Repetitions of the entry recorded so far (errored ones included: they are results).
   int Done(const std::string& name) const;
   // Appends the repetition as an iteration object and rewrites the file durably; on failure

@@ -39,6 +39,17 @@ class Suite {
   // will make (for progress).
   virtual int Register(std::vector<LauncherSlot>& launchers, const SuiteOptions& options,
                        SweepState& state) = 0;
+  // Adaptive sampling: once every planned repetition ran, a suite may ask for another round:
+  // it extends the plan of some entries (ResultFile::ExtendPlan on state.results) and registers
+  // their new repetitions (RegisterMeasured, adaptive); returns how many runs it registered, 0
+  // when its rule is satisfied or its budget spent. The sweep runs rounds until it returns 0.
+  virtual int NextRound(std::vector<LauncherSlot>& launchers, const SuiteOptions& options,
+                        SweepState& state) {
+    (void)launchers;
+    (void)options;
+    (void)state;
+    return 0;
+  }
   // After the last repetition, on the suite's result file as Google Benchmark wrote it: what
   // needs the whole run (throughput's ratios to native). An error is reported and the file is
   // kept as it was.

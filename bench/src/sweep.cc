@@ -281,14 +281,29 @@ class SweepRun {
     return 0;
   }
 
-  // One slot per launcher, and per kernel profile for VM launchers: checked and prepared.
+  // One slot per launcher, and per value of its dimension: each VM kernel profile (--kernel),
+  // each confinement profile of a bundle runtime (--param profile=...; the default profile's
+  // slot keeps the launcher's name). Each slot checked and prepared.
   int PrepareLaunchers() {
+    std::vector<std::string> profiles = {image::kDefaultConfinement};
+    if (auto it = config_.suite_options.params.find("profile");
+        it != config_.suite_options.params.end())
+      profiles = Split(it->second, ',');
     for (const auto& name : config_.launchers) {
-      std::vector<std::string> kernels =
-          registry_.KindOf(name) == "vm" ? config_.kernels : std::vector<std::string>{""};
-      for (const auto& kernel : kernels) {
-        std::string display = kernel.empty() ? name : name + "/kernel:" + kernel;
-        launcher::LauncherConfig lc{name, work_dir_->dir, kernel, config_.suite_options.params};
+      std::string dimension = registry_.DimensionOf(name);
+      std::vector<std::string> values = dimension == "kernel"    ? config_.kernels
+                                        : dimension == "profile" ? profiles
+                                                                 : std::vector<std::string>{""};
+      for (const auto& value : values) {
+        std::string display = name;
+        launcher::LauncherConfig lc{name, work_dir_->dir, "", config_.suite_options.params};
+        if (dimension == "kernel") {
+          lc.kernel = value;
+          display = name + "/kernel:" + value;
+        } else if (dimension == "profile") {
+          lc.profile = value;
+          if (value != image::kDefaultConfinement) display = name + "/profile:" + value;
+        }
         lc.artefacts_dir = config_.out_dir + "/instances/" + launcher::ArtefactDirName(display);
         auto l = registry_.Make(lc);
         if (!l) {
@@ -483,6 +498,7 @@ class SweepRun {
     ConsoleOnlyReporter reporter;
     if (sweep_.total_runs > 0) benchmark::RunSpecifiedBenchmarks(&reporter);
     benchmark::ClearRegisteredBenchmarks();
+    RunMoreRounds(*suite, file, reporter);
     if (!sweep_.write_error.empty()) {
       std::fprintf(stderr, "cvbench: suite %s stopped: %s\n", suite_name.c_str(),
                    sweep_.write_error.c_str());
@@ -512,6 +528,18 @@ class SweepRun {
       return completed.error().err == 0 ? 1 : kExitResultsUnwritable;
     }
     return sweep_.failures ? 1 : 0;
+  }
+
+  // Adaptive suites (throughput): rounds of more repetitions while the suite's rule asks for
+  // them and every planned repetition so far is in.
+  void RunMoreRounds(Suite& suite, ResultFile& file, benchmark::BenchmarkReporter& reporter) {
+    while (!sweep_.stopping() && file.AllDone()) {
+      int more = suite.NextRound(slots_, config_.suite_options, sweep_);
+      if (more <= 0 || !sweep_.write_error.empty()) break;
+      sweep_.total_runs += more;
+      benchmark::RunSpecifiedBenchmarks(&reporter);
+      benchmark::ClearRegisteredBenchmarks();
+    }
   }
 
   std::string SuitePath(const std::string& suite) const {

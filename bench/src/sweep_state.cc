@@ -126,14 +126,15 @@ void SweepState::EndRepetition(const std::string& name, benchmark::State& state,
 }
 
 int RegisterMeasured(SweepState& sweep, const std::string& name, int repetitions,
-                     std::function<void(benchmark::State&)> body, benchmark::TimeUnit unit) {
+                     std::function<void(benchmark::State&)> body, benchmark::TimeUnit unit,
+                     bool adaptive) {
   int left = repetitions;
   if (sweep.results) {
-    if (auto p = sweep.results->Plan({name, repetitions, UnitName(unit)}); !p) {
+    if (auto p = sweep.results->Plan({name, repetitions, UnitName(unit), adaptive}); !p) {
       if (sweep.plan_error.empty()) sweep.plan_error = p.error().message();
       return 0;
     }
-    left = repetitions - sweep.results->Done(name);
+    left = sweep.results->PlannedRepetitions(name) - sweep.results->Done(name);
   }
   if (left <= 0) return 0;
   double per_second = UnitPerSecond(unit);

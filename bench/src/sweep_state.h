@@ -66,8 +66,10 @@ struct SweepState {
 // `for (auto _ : st)` loop, which runs once) with manual time in `unit`, min/max beside Google
 // Benchmark's aggregates. The entry is planned in sweep.results with `repetitions`; on a resumed
 // record only the repetitions still missing are registered. Returns how many runs were registered.
+// adaptive: `repetitions` is the minimum of an entry its suite extends in rounds
+// (ResultFile::ExtendPlan); a resumed record registers what its extended plan still lacks.
 int RegisterMeasured(SweepState& sweep, const std::string& name, int repetitions,
                      std::function<void(benchmark::State&)> body,
-                     benchmark::TimeUnit unit = benchmark::kMillisecond);
+                     benchmark::TimeUnit unit = benchmark::kMillisecond, bool adaptive = false);
 
 }  // namespace cvb::bench

@@ -24,6 +24,7 @@
 #include "net_client.h"
 #include "suite.h"
 #include "throughput.h"
+#include "throughput_sampling.h"
 
 namespace cvb::bench {
 
@@ -225,10 +226,11 @@ class ThroughputSuite : public Suite {
   int Register(std::vector<LauncherSlot>& launchers, const SuiteOptions& options,
                SweepState& sweep) override {
     auto parsed = ParseThroughputOptions(options.params);
-    if (!parsed) {
+    auto rule = ParseSamplingRule(options);
+    if (!parsed || !rule) {
       // Bad knobs: one failing entry that says why, rather than a suite that silently measures
       // defaults.
-      std::string msg = parsed.error().message();
+      std::string msg = !parsed ? parsed.error().message() : rule.error().message();
       return RegisterMeasured(sweep, "throughput/invalid-params", 1,
                               [msg, &sweep](benchmark::State& st) {
                                 for (auto _ : st) {
@@ -237,45 +239,83 @@ class ThroughputSuite : public Suite {
                                 }
                               });
     }
-    ThroughputOptions o = *parsed;
-    o.ready_timeout = options.ready_timeout;
+    options_ = *parsed;
+    options_.ready_timeout = options.ready_timeout;
+    rule_ = *rule;
+    sweep.AddContext("throughput_sampling_rule", rule_.Describe());
     native_name_.clear();
     for (auto& slot : launchers)
       if (slot.launcher->Kind() == "native") {
         native_name_ = slot.display_name;
         break;
       }
-    int runs = 0;
+    entries_.clear();
     for (auto& slot : launchers) {
-      int reps = RepetitionsFor(slot, options.repetitions, options);
-      for (const auto& mode : o.modes) {
+      bool native = slot.launcher->Kind() == "native";
+      for (const auto& mode : options_.modes) {
         // Native's net mode once more over a veth pair: the network path without containment.
         std::vector<bool> paths{false};
-        if (mode == "net" && slot.launcher->Kind() == "native") paths.push_back(true);
+        if (mode == "net" && native) paths.push_back(true);
         for (bool over_veth : paths) {
-          launcher::Launcher* l = slot.launcher.get();
-          std::string name = ThroughputRunName(slot.display_name, mode, over_veth ? "veth" : "");
-          runs += RegisterMeasured(
-                       sweep, name, reps,
-                       [l, name, mode, o, over_veth, &sweep](benchmark::State& st) {
-                         for (auto _ : st) {
-                           if (sweep.StopRequested(st)) break;
-                           sweep.Progress(name);
-                           int64_t t0 = MonotonicNs();
-                           auto figures = MeasureThroughput(*l, mode, o, over_veth);
-                           double elapsed_s = (MonotonicNs() - t0) / 1e9;
-                           if (!figures) {
-                             sweep.Fail(st, name + ": " + figures.error().message());
-                             break;
-                           }
-                           sweep.SetTime(st, elapsed_s);
-                           for (const auto& [k, v] : *figures) st.counters[k] = v;
-                         }
-                       },
-                       benchmark::kSecond);
+          Entry e;
+          e.name = ThroughputRunName(slot.display_name, mode, over_veth ? "veth" : "");
+          e.launcher = slot.launcher.get();
+          e.mode = mode;
+          e.over_veth = over_veth;
+          e.native = native;
+          e.first = RepetitionsFor(slot, options.repetitions, options);
+          e.budget = std::max(e.first, RepetitionsFor(slot, rule_.max_repetitions, options));
+          if (!native && !native_name_.empty())
+            e.native_entry = ThroughputRunName(native_name_, mode, "");
+          entries_.push_back(e);
         }
       }
     }
+    int runs = 0;
+    for (const auto& e : entries_)
+      runs += RegisterMeasured(sweep, e.name, e.first, Body(e, sweep), benchmark::kSecond,
+                               /*adaptive=*/true);
+    return runs;
+  }
+
+  // Another round while some figure does not decide (throughput_sampling.h).
+  int NextRound(std::vector<LauncherSlot>& /*launchers*/, const SuiteOptions& /*options*/,
+                SweepState& sweep) override {
+    if (native_name_.empty() || !sweep.results) return 0;
+    std::map<std::string, std::string> pairs;
+    for (const auto& e : entries_)
+      if (!e.native_entry.empty()) pairs[e.name] = e.native_entry;
+    auto decisions = JudgeEntries(sweep.results->Iterations(), pairs, rule_);
+    std::map<std::string, int> extend;  // entry -> new planned repetitions
+    std::map<std::string, int> native_extend;
+    for (const auto& d : decisions) {
+      const Entry* e = Find(d.entry);
+      if (!e || d.failed || d.decided()) continue;
+      int planned = sweep.results->PlannedRepetitions(e->name);
+      if (planned >= e->budget) continue;
+      extend[e->name] = std::min(e->budget, planned + rule_.batch);
+      // Native's entry of the mode keeps pace, up to its own budget.
+      if (const Entry* n = Find(e->native_entry)) {
+        int np = sweep.results->PlannedRepetitions(n->name);
+        int want = std::min(n->budget, std::max(np, extend[e->name]));
+        if (want > np) native_extend[n->name] = std::max(native_extend[n->name], want);
+      }
+    }
+    for (const auto& [name, reps] : native_extend) extend[name] = reps;
+    if (extend.empty()) return 0;
+    ++round_;
+    int runs = 0;
+    for (const auto& [name, reps] : extend) {
+      if (auto x = sweep.results->ExtendPlan(name, reps, round_); !x) {
+        sweep.write_error = x.error().message();
+        return 0;
+      }
+      const Entry* e = Find(name);
+      runs += RegisterMeasured(sweep, e->name, e->first, Body(*e, sweep), benchmark::kSecond,
+                               /*adaptive=*/true);
+    }
+    std::fprintf(stderr, "cvbench: throughput: round %d: %zu entries undecided, %d more runs\n",
+                 round_, extend.size() - native_extend.size(), runs);
     return runs;
   }
 
@@ -288,7 +328,64 @@ class ThroughputSuite : public Suite {
   }
 
  private:
+  struct Entry {
+    std::string name;
+    launcher::Launcher* launcher = nullptr;
+    std::string mode;
+    bool over_veth = false;
+    bool native = false;
+    int first = 0;   // the first round's repetitions
+    int budget = 0;  // at most, over every round
+    std::string native_entry;  // "" for native's own entries
+  };
+
+  const Entry* Find(const std::string& name) const {
+    for (const auto& e : entries_)
+      if (e.name == name) return &e;
+    return nullptr;
+  }
+
+  std::function<void(benchmark::State&)> Body(const Entry& e, SweepState& sweep) const {
+    launcher::Launcher* l = e.launcher;
+    std::string name = e.name, mode = e.mode;
+    bool over_veth = e.over_veth;
+    ThroughputOptions o = options_;
+    return [l, name, mode, o, over_veth, &sweep](benchmark::State& st) {
+      for (auto _ : st) {
+        if (sweep.StopRequested(st)) break;
+        sweep.Progress(name);
+        int64_t t0 = MonotonicNs();
+        auto figures = MeasureThroughput(*l, mode, o, over_veth);
+        double elapsed_s = (MonotonicNs() - t0) / 1e9;
+        if (!figures) {
+          sweep.Fail(st, name + ": " + figures.error().message());
+          break;
+        }
+        sweep.SetTime(st, elapsed_s);
+        for (const auto& [k, v] : *figures) st.counters[k] = v;
+      }
+    };
+  }
+
+  // --repetitions is each entry's minimum; throughput_max_repetitions (default 3x that, at
+  // least 30) its budget; throughput_batch (default 5) what a round adds.
+  static Result<SamplingRule> ParseSamplingRule(const SuiteOptions& options) {
+    SamplingRule r;
+    r.min_repetitions = options.repetitions;
+    r.max_repetitions = std::max(30, 3 * options.repetitions);
+    CVB_ASSIGN_OR_RETURN(double max, PositiveNumber(options.params, "throughput_max_repetitions",
+                                                    r.max_repetitions, 100000));
+    CVB_ASSIGN_OR_RETURN(double batch, PositiveNumber(options.params, "throughput_batch", r.batch, 1000));
+    r.max_repetitions = static_cast<int>(max);
+    r.batch = static_cast<int>(batch);
+    return r;
+  }
+
+  ThroughputOptions options_;
+  SamplingRule rule_;
+  std::vector<Entry> entries_;
   std::string native_name_;
+  int round_ = 0;
 };
 
 }  // namespace

@@ -136,6 +136,34 @@ TEST_F(ResultFileTest, APlanCutShortIsCompletedByTheResumedRun) {
   EXPECT_EQ(OnDisk()["run"]["planned"].size(), 2u);
 }
 
+TEST_F(ResultFileTest, AnAdaptiveEntryIsExtendedInRoundsAndResumedFromItsExtendedPlan) {
+  {
+    auto f = ResultFile::Create(path_, "throughput", {}, {});
+    ASSERT_TRUE(f);
+    ASSERT_TRUE(f->BeginAttempt({}));
+    ASSERT_TRUE(f->Plan({"throughput/a", 2, "s", /*adaptive=*/true}));
+    ASSERT_TRUE(f->Plan({"throughput/fixed", 2, "s"}));
+    ASSERT_TRUE(f->SealPlan());
+    ASSERT_TRUE(f->Record(Rep("throughput/a", 1)));
+    ASSERT_TRUE(f->Record(Rep("throughput/a", 1)));
+    EXPECT_FALSE(f->ExtendPlan("throughput/fixed", 4, 1));  // a fixed plan stays fixed
+    ASSERT_TRUE(f->ExtendPlan("throughput/a", 4, 1));
+    EXPECT_EQ(f->PlannedRepetitions("throughput/a"), 4);
+    ASSERT_TRUE(f->Record(Rep("throughput/a", 1)));  // killed in round 1, one of two done
+  }
+  auto disk = OnDisk();
+  EXPECT_EQ(disk["run"]["planned"][0]["repetitions"], 4);
+  EXPECT_EQ(disk["run"]["planned"][0]["extended"][0]["from"], 2);
+  auto f = ResultFile::Open(path_);
+  ASSERT_TRUE(f) << f.error().message();
+  ASSERT_TRUE(f->BeginAttempt({{"resumed", true}}));
+  // The resumed suite plans its minimum again; the record keeps the extended plan.
+  ASSERT_TRUE(f->Plan({"throughput/a", 2, "s", true}));
+  EXPECT_FALSE(f->Plan({"throughput/a", 2, "s", false}));  // not adaptive: a different plan
+  EXPECT_EQ(f->PlannedRepetitions("throughput/a") - f->Done("throughput/a"), 1);
+  EXPECT_FALSE(f->AllDone());
+}
+
 TEST_F(ResultFileTest, MismatchNamesTheFirstDifferingKey) {
   nlohmann::json a = {{"git_sha", "abc"}, {"params", {{"density_n", "1,10"}}}};
   nlohmann::json b = a;

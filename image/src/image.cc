@@ -143,7 +143,10 @@ Result<Image> BuildImage(const ImageSource& source) {
 
 nlohmann::json MakeOciConfig(const Image& image, const BundleOptions& options) {
   using nlohmann::json;
-  const json caps = {"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"};
+  const Confinement confinement = options.confinement
+                                      ? *options.confinement
+                                      : LoadConfinement("spec-default").value();
+  const json caps = confinement.capabilities;
   json namespaces = json::array();
   for (const auto& ns : options.namespaces) {
     json entry = {{"type", ns}};
@@ -189,14 +192,12 @@ nlohmann::json MakeOciConfig(const Image& image, const BundleOptions& options) {
                       {"options", m.options}});
   json linux_section = {
       {"namespaces", namespaces},
-      {"maskedPaths",
-       {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-        "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
-        "/proc/scsi"}},
-      {"readonlyPaths",
-       {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}},
+      {"maskedPaths", confinement.masked_paths},
+      {"readonlyPaths", confinement.readonly_paths},
       {"resources", {{"devices", {{{"allow", false}, {"access", "rwm"}}}}}},
   };
+  if (confinement.seccomp) linux_section["seccomp"] = *confinement.seccomp;
+  if (!options.cpus.empty()) linux_section["resources"]["cpu"] = {{"cpus", options.cpus}};
   if (!options.cgroups_path.empty()) linux_section["cgroupsPath"] = options.cgroups_path;
   if (options.memory_limit)
     linux_section["resources"]["memory"] = {{"limit", options.memory_limit}};
@@ -209,9 +210,11 @@ nlohmann::json MakeOciConfig(const Image& image, const BundleOptions& options) {
         {"env", options.env},
         {"cwd", "/"},
         {"capabilities",
-         {{"bounding", caps}, {"effective", caps}, {"permitted", caps}, {"ambient", caps}}},
+         confinement.ambient
+             ? json{{"bounding", caps}, {"effective", caps}, {"permitted", caps}, {"ambient", caps}}
+             : json{{"bounding", caps}, {"effective", caps}, {"permitted", caps}}},
         {"rlimits", {{{"type", "RLIMIT_NOFILE"}, {"hard", 1024}, {"soft", 1024}}}},
-        {"noNewPrivileges", true}}},
+        {"noNewPrivileges", confinement.no_new_privileges}}},
       {"root", {{"path", image.rootfs}, {"readonly", options.readonly_root}}},
       {"hostname", options.hostname},
       {"mounts", mounts},

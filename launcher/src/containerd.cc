@@ -326,7 +326,10 @@ class ContainerdLauncher : public Launcher {
         "--fifo-dir", engine_.ctr_fifo_dir(), "--log-uri", "file://" + log,
         // As the bundle every runtime gets: the memory limit, a read-only root.
         "--memory-limit",
-        std::to_string(request.memory_bytes ? request.memory_bytes : (1ull << 30)), "--read-only"};
+        std::to_string(request.memory_bytes ? request.memory_bytes : (1ull << 30)), "--read-only",
+        // containerd's default seccomp profile (Docker's): with ctr's default spec (Docker's
+        // capabilities and masked paths) the docker-default confinement the bare runtimes get.
+        "--seccomp"};
     InstanceResources resources;
     if (request.needs_network) {
       auto net = ContainerNetwork::Create();
@@ -373,8 +376,9 @@ class ContainerdLauncher : public Launcher {
         {"host_condition", engine_.HostCondition()},
         {"condition",
          "ctr run -d --runc-binary " + runtime_ +
-             " with ctr's default spec (capabilities, masked paths, no seccomp profile, no "
-             "hostname: the UTS namespace keeps the host's), --read-only, the bundle's memory "
+             " with ctr's default spec (Docker's capabilities and masked paths; no hostname: "
+             "the UTS namespace keeps the host's), --seccomp (containerd's default profile, "
+             "Docker's), --read-only, the bundle's memory "
              "limit, stdout to a file the shim writes (READY read from it); host processes "
              "counted per task: its own and its containerd-shim-runc-v2; containerd once, as "
              "daemons_rss_kib"},

@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <dirent.h>
@@ -284,6 +285,34 @@ class OciInstance : public Instance {
   InstanceResources resources_;
 };
 
+// Whether a fresh network namespace shows /proc/sys/net/core/rmem_default. runsc 0.0~20221219
+// takes a namespace that has it for the root one and refuses --network=sandbox there ("cannot
+// run with network enabled in root network namespace"); since Linux 6.x every namespace has it.
+Result<bool> FreshNetnsShowsRmemDefault() {
+  pid_t pid = ::fork();
+  if (pid < 0) return ErrnoError("fork");
+  if (pid == 0) {
+    if (::unshare(CLONE_NEWNET) != 0) ::_exit(2);
+    ::_exit(::access("/proc/sys/net/core/rmem_default", F_OK) == 0 ? 1 : 0);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return ErrnoError("waitpid");
+  if (!WIFEXITED(status) || WEXITSTATUS(status) == 2)
+    return Failure("probing a fresh network namespace: unshare(CLONE_NEWNET) failed");
+  return WEXITSTATUS(status) == 1;
+}
+
+// runsc's commands for a needs_network instance when FreshNetnsShowsRmemDefault: run in a mount
+// namespace of their own (inheriting everything, mounts propagating in from the host) whose
+// /proc/sys/net is an empty read-only tmpfs, so that runsc's root-namespace test finds nothing.
+// The sandbox and gofer it starts stay in that namespace; gVisor's netstack reads no host sysctl.
+std::vector<std::string> NetMaskWrapper(const std::string& unshare) {
+  return {unshare, "--mount", "--propagation", "slave", "--", "/bin/sh", "-c",
+          "mount -t tmpfs -o ro,nosuid,nodev,noexec,size=4k cvb-runsc-netmask /proc/sys/net && "
+          "exec \"$0\" \"$@\""};
+}
+
 class OciLauncher : public Launcher {
  public:
   OciLauncher(LauncherConfig config, OciRuntimeSpec spec)
@@ -308,6 +337,18 @@ class OciLauncher : public Launcher {
   Result<void> Prepare(const image::Image& image) override {
     if (binary_.empty()) CVB_TRY(Check());
     image_ = image;
+    CVB_ASSIGN_OR_RETURN(confinement_,
+                         image::LoadConfinement(config_.profile.empty() ? image::kDefaultConfinement
+                                                                        : config_.profile));
+    if (!spec_.network_args.empty() && config_.name.rfind("runsc", 0) == 0) {
+      CVB_ASSIGN_OR_RETURN(net_mask_, FreshNetnsShowsRmemDefault());
+      if (net_mask_) {
+        unshare_ = FindProgram("unshare");
+        if (unshare_.empty())
+          return Failure("launcher " + config_.name +
+                         ": unshare (util-linux) not found; runsc's net mode needs it here");
+      }
+    }
     state_root_ = config_.work_dir + "/state/" + config_.name;
     CVB_TRY(MakeDirs(state_root_, 0700));
     CVB_TRY(MakeDirs(config_.work_dir + "/run", 0700));
@@ -315,11 +356,7 @@ class OciLauncher : public Launcher {
     return Ok();
   }
 
-  Result<void> Supports(const WorkloadRequest& request) const override {
-    if (request.needs_network && config_.name == "runsc")
-      return Failure("runsc runs with --network=none on this host (ptrace platform): no veth");
-    return Ok();
-  }
+  Result<void> Supports(const WorkloadRequest& /*request*/) const override { return Ok(); }
 
   Result<std::unique_ptr<Instance>> Start(const WorkloadRequest& request) override {
     if (!prepared_) return Failure(config_.name + ": Start before Prepare");
@@ -356,8 +393,12 @@ class OciLauncher : public Launcher {
     if (::pipe2(fds, O_CLOEXEC) != 0) return ErrnoError("pipe");
     UniqueFd read_end(fds[0]), write_end(fds[1]);
 
-    std::vector<std::string> rt{binary_, "--root", state_root_};
-    rt.insert(rt.end(), spec_.global_args.begin(), spec_.global_args.end());
+    const bool net_args = request.needs_network && !spec_.network_args.empty();
+    std::vector<std::string> rt;
+    if (net_args && net_mask_) rt = NetMaskWrapper(unshare_);
+    rt.insert(rt.end(), {binary_, "--root", state_root_});
+    const auto& args = net_args ? spec_.network_args : spec_.global_args;
+    rt.insert(rt.end(), args.begin(), args.end());
     auto inst = std::make_unique<OciInstance>(rt, id, run_dir, spec_.phase_log, spec_.host_view,
                                               spec_.helper_processes);
     inst->Adopt(std::move(resources));
@@ -379,9 +420,32 @@ class OciLauncher : public Launcher {
                               ? "overlay: overlayfs with its upper layer on the host disk at /data"
                               : "volume: bind mount of a host disk directory at /data";
     if (!spec_.condition.empty()) c["condition"] = spec_.condition;
+    // The bundle's confinement (image/confinement.h) and where it came from.
+    c["profile"] = confinement_.name;
+    c["profile_source"] = confinement_.source;
+    c["profile_capabilities"] = std::to_string(confinement_.capabilities.size());
+    c["profile_no_new_privileges"] = confinement_.no_new_privileges ? "1" : "0";
+    c["profile_seccomp"] = confinement_.seccomp
+                               ? std::to_string(confinement_.seccomp_syscalls) + " syscalls in " +
+                                     std::to_string((*confinement_.seccomp)["syscalls"].size()) +
+                                     " rules (" + std::to_string(confinement_.seccomp_allowed) +
+                                     " allowed), default " +
+                                     (*confinement_.seccomp)["defaultAction"].get<std::string>()
+                               : "none";
     std::string args;
     for (const auto& a : spec_.global_args) args += (args.empty() ? "" : " ") + a;
     if (!args.empty()) c["global_args"] = args;
+    if (!spec_.network_args.empty()) {
+      std::string net;
+      for (const auto& a : spec_.network_args) net += (net.empty() ? "" : " ") + a;
+      c["network_args"] = net + " (net mode only)";
+      if (net_mask_)
+        c["network_condition"] =
+            "a fresh network namespace shows /proc/sys/net/core/rmem_default on this kernel, "
+            "which this runsc takes for the host's ('cannot run with network enabled in root "
+            "network namespace'): its net-mode commands run in a private mount namespace whose "
+            "/proc/sys/net is an empty read-only tmpfs";
+    }
     return c;
   }
 
@@ -434,6 +498,7 @@ class OciLauncher : public Launcher {
     // A memory cgroup for every container, as engines give them; the limit is generous so it
     // never shapes a measurement unless the request asks for one.
     opts.memory_limit = request.memory_bytes ? request.memory_bytes : (1ull << 30);
+    opts.confinement = confinement_;
     std::string key = opts.args.empty() ? "" : JoinArgv(opts.args) + "|" +
                                                    std::to_string(opts.memory_limit);
     auto it = configs_.find(key);
@@ -449,6 +514,9 @@ class OciLauncher : public Launcher {
   std::string version_;
   std::string state_root_;
   image::Image image_;
+  image::Confinement confinement_;
+  bool net_mask_ = false;  // runsc net mode under NetMaskWrapper
+  std::string unshare_;
   bool prepared_ = false;
   std::mutex configs_mutex_;
   std::map<std::string, nlohmann::json> configs_;
@@ -464,14 +532,15 @@ Result<std::unique_ptr<Launcher>> MakeOciLauncher(const LauncherConfig& config,
 
 std::vector<OciRuntimeSpec> BuiltinOciRuntimes() {
   return {
-      {"cvrun", image::SelfExeDir() + "/cvrun", {}, "", true},
-      {"crun", "crun", {}, "", false},
-      {"runc", "runc", {}, "", false},
+      {"cvrun", image::SelfExeDir() + "/cvrun", {}, "", {}, true},
+      {"crun", "crun", {}, "", {}, false},
+      {"runc", "runc", {}, "", {}, false},
       {"runsc",
        "runsc",
        {"--network=none"},
-       "gVisor with --network=none: its default netstack needs a platform this host lacks "
-       "(ptrace platform here)",
+       "gVisor with --network=none except in the net mode, which runs its own netstack "
+       "(--network=sandbox) over the instance's veth; ptrace platform",
+       {"--network=sandbox"},
        false,
        "runsc's sandbox process as the host sees it (not the workload, which runs on gVisor's "
        "kernel: see self.*)",

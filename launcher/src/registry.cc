@@ -9,9 +9,15 @@
 namespace cvb::launcher {
 
 void Registry::Register(const std::string& name, const std::string& kind,
-                        LauncherFactory factory) {
+                        LauncherFactory factory, const std::string& dimension) {
   factories_[name] = std::move(factory);
   kinds_[name] = kind;
+  dimensions_[name] = dimension;
+}
+
+std::string Registry::DimensionOf(const std::string& name) const {
+  auto it = dimensions_.find(name);
+  return it == dimensions_.end() ? "" : it->second;
 }
 
 std::string Registry::KindOf(const std::string& name) const {
@@ -39,9 +45,9 @@ void RegisterProcessLaunchers(Registry& registry) {
   registry.Register("native", "native", MakeNativeLauncher);
   registry.Register("null", "native", MakeNullLauncher);
   for (const auto& spec : BuiltinOciRuntimes()) {
-    registry.Register(spec.name, "container", [spec](const LauncherConfig& config) {
-      return MakeOciLauncher(config, spec);
-    });
+    registry.Register(
+        spec.name, "container",
+        [spec](const LauncherConfig& config) { return MakeOciLauncher(config, spec); }, "profile");
   }
   for (const auto& name : PodmanLauncherNames())
     registry.Register(name, "container", MakePodmanLauncher);

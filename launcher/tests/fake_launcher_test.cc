@@ -53,7 +53,7 @@ TEST(RegistryTest, UnknownLauncherNamesKnownOnes) {
 TEST(RegistryTest, MissingRuntimeBinaryFailsCheckNamingIt) {
   Registry r;
   r.Register("ghost", "container", [](const LauncherConfig& c) {
-    return MakeOciLauncher(c, {"ghost", "cvb-no-such-runtime", {}, "", false});
+    return MakeOciLauncher(c, {"ghost", "cvb-no-such-runtime", {}, "", {}, false});
   });
   auto l = r.Make({"ghost", "/tmp", "", {}});
   ASSERT_TRUE(l);

@@ -210,9 +210,12 @@ TEST_P(FingerprintIntegrationTest, ShowsWhatTheInstanceGot) {
   // The bundle's 1 GiB memory limit (oci.cc) is in force in a memory cgroup of its own.
   EXPECT_EQ(f["cgroup.memory"], "own") << all;
   EXPECT_EQ(f["limit.memory"], "1073741824") << all;
-  // The default bundle's capability set, seen alike from both sides.
+  // The default profile (docker-default): Docker's capability set, seen alike from both sides,
+  // its seccomp filter in force, no_new_privs off as dockerd leaves it.
   EXPECT_EQ(f["self.cap_eff"], f["cap.eff"]);
-  EXPECT_EQ(f["no_new_privs"], "1");
+  EXPECT_EQ(f["cap.eff"], "00000000a80425fb") << "Docker's 14 default capabilities";
+  EXPECT_EQ(f["seccomp"], "2 (filter)") << all;
+  EXPECT_EQ(f["no_new_privs"], "0");
   EXPECT_EQ(f["net.interfaces"], "lo");
   EXPECT_EQ(f["self.net"], std::string("lo:") + (f["net.lo"] == "up" ? "up" : "down"))
       << "host and workload disagree on lo";

@@ -21,6 +21,11 @@ def fingerprints(ctx):
             continue
         name, key = k[len("fingerprint."):].split(".", 1)
         out.setdefault(name, {})[key] = str(v)
+    # The confinement profile each bundle runtime was given (launcher.<name>.profile, from
+    # image/confinement.h), shown as one more row of what the instance got.
+    for name, fp in out.items():
+        if f"launcher.{name}.profile" in ctx:
+            fp["profile"] = str(ctx[f"launcher.{name}.profile"])
     return out
 
 
@@ -99,7 +104,8 @@ def fingerprint_table(run):
     names = order + [n for n in fps if n not in order]
     keys = sorted({k for fp in fps.values() for k in fp},
                   key=lambda k: (k.startswith("self."), k.startswith("vm."), k))
-    cont = [n for n in names if fp_base(n) in CONTAINERS]
+    # The claims' containers (default profile); other profiles are columns, not compared.
+    cont = [n for n in names if launcher("fingerprint/" + n) in CONTAINERS]
     cell = lambda s: s.replace("|", "\\|")  # noqa: E731
     rows, same = [], []
     for k in keys:

@@ -13,6 +13,9 @@ of the claim kinds: its instances are shown in the tables and charts, not picked
 A launcher's dims (runtime:, net:) are part of its name, not of the measurement
 (LAUNCHER_DIMS): native's counterpart of `throughput/docker/runtime:runc/net:host/mode:net` is
 `throughput/native/mode:net`.
+Confinement profiles: a bundle runtime runs with Docker's defaults (DEFAULT_PROFILE, the plain
+name `cvrun`) and, when asked, with other profiles (`cvrun/profile:spec-default`); only the
+default profile's entries are the claims' containers, the others are shown beside them.
 """
 from . import results as R
 
@@ -27,9 +30,18 @@ CHART_ORDER = ["native", "cvrun", "crun", "runc", "runsc", "libvirt", "qemu", "d
 LAUNCHER_DIMS = ("runtime", "net")
 
 
+# The confinement profile the claims read (image/confinement.h's kDefaultConfinement): what
+# `docker run` gives a container.
+DEFAULT_PROFILE = "docker-default"
+
+
 def launcher(key):
-    """'startup/libvirt/kernel:minimal' -> 'libvirt'."""
-    return R.parse_name(key)[1]
+    """'startup/libvirt/kernel:minimal' -> 'libvirt'. A bundle runtime under a profile other than
+    the default keeps it: 'startup/cvrun/profile:spec-default' -> 'cvrun/profile:spec-default',
+    which is in no claim kind (CONTAINERS names the default profile's entries)."""
+    _, name, dims = R.parse_name(key)
+    p = dims.get("profile", DEFAULT_PROFILE)
+    return name if p == DEFAULT_PROFILE else f"{name}/profile:{p}"
 
 
 def label(key):
@@ -37,7 +49,13 @@ def label(key):
     return R.short_label(key)
 
 
+def profile(key):
+    """'startup/cvrun/profile:spec-default' -> 'spec-default'; 'startup/cvrun' -> DEFAULT_PROFILE."""
+    return R.parse_name(key)[2].get("profile", DEFAULT_PROFILE)
+
+
 def is_container(key):
+    """A bare OCI runtime's entry under the default confinement profile."""
     return launcher(key) in CONTAINERS
 
 

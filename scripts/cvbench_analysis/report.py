@@ -21,6 +21,7 @@ from .launchers import launcher
 from .run import Run, tcg_note
 from . import completeness
 from .sweep_record import kernels_note, sweep_record, sweep_timing_line, throughput_skip_notes
+from .confinement import confinement_section
 from .vm_profiles import vm_profiles_section
 
 SCRIPTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -118,6 +119,8 @@ def render(run, run_dir, charts, evaluated=None):
     md += ["## Density: what an instance costs", "", density_section(run)]
     md += ["## What each runtime did for the same bundle", "", fingerprint_section(run)]
     scales = sweep_record(run_dir).get("scales", "")  # what scripts/sweep ran, and left out
+    md += ["## Confinement profiles: what Docker's defaults cost at start-up", "",
+           confinement_section(run)]
     md += ["## VM kernel profiles: distro vs minimal", "", vm_profiles_section(run)]
     md += kernels_note(scales)
     if "vm_profiles.png" in charts:

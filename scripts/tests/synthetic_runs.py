@@ -21,7 +21,8 @@ if SCRIPTS not in sys.path:
 
 
 def write_suite(run_dir, suite, entries, errors=(), image_hash="abc123"):
-    """entries: {entry name without suite: [dict of fields per repetition]}; errors: names."""
+    """entries: {entry name without suite: [dict of fields per repetition]}; errors: names, or
+    {name: message}."""
     os.makedirs(run_dir, exist_ok=True)
     benchmarks = []
     for name, reps in entries.items():
@@ -29,10 +30,11 @@ def write_suite(run_dir, suite, entries, errors=(), image_hash="abc123"):
             benchmarks.append({"name": f"{suite}/{name}", "run_name": f"{suite}/{name}",
                                "run_type": "iteration", "repetition_index": i, "real_time": 1.0,
                                **fields})
-    for name in errors:
+    messages = errors if isinstance(errors, dict) else {n: f"{n} cannot run this here" for n in errors}
+    for name, message in messages.items():
         benchmarks.append({"name": f"{suite}/{name}", "run_name": f"{suite}/{name}",
                            "run_type": "iteration", "error_occurred": True,
-                           "error_message": f"{name} cannot run this here", "real_time": 0})
+                           "error_message": message, "real_time": 0})
     with open(os.path.join(run_dir, f"{suite}.json"), "w") as f:
         json.dump({"context": {"image_hash": image_hash, "accelerator": "tcg: test"},
                    "benchmarks": benchmarks}, f)

@@ -141,3 +141,59 @@ class Claim2Verdict(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ConfinementProfiles(unittest.TestCase):
+    """Claim 2 judges the default profile (docker-default, plain names); another profile's entries
+    (<rt>/profile:spec-default) are shown beside it and never change the verdict."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.d = self.tmp.name
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def test_only_the_default_profile_is_judged(self):
+        rows = {"native": row(1, 1, 1), "cvrun": row(0, 0, 1),
+                "cvrun/profile:spec-default": row(0, 0, 1, no_seccomp=1)}
+        v, _, n = I.claim2_verdict(write_run(self.d, rows))
+        self.assertTrue(v.startswith("Holds"), v)
+        self.assertEqual(list(n["launchers"]), ["cvrun"])
+        self.assertEqual(n["beside"]["cvrun/profile:spec-default"]["visible"], ["no_seccomp"])
+        # The other way round the verdict turns: the default profile without a filter fails.
+        rows2 = {"native": row(1, 1, 1), "cvrun": row(0, 0, 1, no_seccomp=1),
+                 "cvrun/profile:spec-default": row(0, 0, 1)}
+        v2, _, _ = I.claim2_verdict(write_run(self.d, rows2))
+        self.assertTrue(v2.startswith("Does not hold"), v2)
+
+    def test_the_table_shows_the_other_profile_beside(self):
+        write_run(self.d, {"native": row(1, 1, 1), "cvrun": row(0, 0, 1),
+                           "cvrun/profile:spec-default": row(0, 0, 1, no_seccomp=1)})
+        table = I.table(R.load_run(self.d))
+        self.assertIn("| **verdict** | control | isolated | (not isolated; beside, not judged) |", table)
+
+
+class ConfinementStartupSection(unittest.TestCase):
+    def test_ratio_per_runtime_with_interval(self):
+        from synthetic_runs import write_suite
+        from cvbench_analysis import confinement as C
+        from cvbench_analysis.run import Run
+        with tempfile.TemporaryDirectory() as d:
+            write_suite(d, "startup", {
+                "cvrun": [{"real_time": 60.0 + i % 3} for i in range(10)],
+                "cvrun/profile:spec-default": [{"real_time": 40.0 + i % 3} for i in range(10)],
+                "crun": [{"real_time": 70.0} for _ in range(10)]})
+            text = C.confinement_section(Run(d))
+            self.assertIn("| cvrun | 61 ms | 41 ms | 1.49", text)
+            self.assertIn("+20.0 ms | 10 / 10 |", text)
+            self.assertNotIn("| crun |", text)  # one profile only: no ratio
+            write_suite(d, "startup", {"crun": [{"real_time": 70.0} for _ in range(10)]})
+            self.assertIn("one confinement profile only", C.confinement_section(Run(d)))
+
+    def test_other_profiles_are_no_claims_container(self):
+        from cvbench_analysis import launchers as L
+        self.assertTrue(L.is_container("startup/cvrun"))
+        self.assertFalse(L.is_container("startup/cvrun/profile:spec-default"))
+        self.assertEqual(L.launcher("startup/cvrun/profile:spec-default"), "cvrun/profile:spec-default")
+        self.assertEqual(L.launcher("startup/qemu/kernel:minimal"), "qemu")

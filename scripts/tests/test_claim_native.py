@@ -11,6 +11,27 @@ from cvbench_analysis import verdicts as V
 from cvbench_analysis.claims import native
 
 
+class SamplingRuleMirrorsTheClaim(unittest.TestCase):
+    """bench/src/throughput_sampling.cc stops sampling on claim 3's figures and band: the two
+    lists must agree, or the suite would stop on figures the claim does not judge."""
+
+    def test_decision_figures_and_band_are_the_claims(self):
+        import os
+        import re
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        with open(os.path.join(root, "bench", "src", "throughput_sampling.cc")) as f:
+            text = f.read()
+        block = text[text.index("DecisionFigures() {"):]
+        block = block[:block.index("return figures;")]
+        cpp = {m: tuple(re.findall(r'"(\w+)"', figs))
+               for m, figs in re.findall(r'\{"(\w+)", \{([^}]*)\}\}', block)}
+        self.assertEqual(cpp, dict(native.NATIVE_FIGURES))
+        with open(os.path.join(root, "bench", "src", "throughput_sampling.h")) as f:
+            header = f.read()
+        self.assertIn(f"double band_lo = {native.BAND[0]};", header)
+        self.assertIn(f"double band_hi = {native.BAND[1]};", header)
+
+
 class NativeLike(ClaimTest):
     def throughput(self, name, ratio, rel=0.01, n=10):
         d = self.run_dir(name)

@@ -29,8 +29,8 @@ std::vector<launcher::ParamSpec> VmParams() {
 }
 
 void RegisterVmLaunchers(launcher::Registry& registry) {
-  registry.Register("libvirt", "vm", MakeLibvirtLauncher);
-  registry.Register("qemu", "vm", MakeQemuLauncher);
+  registry.Register("libvirt", "vm", MakeLibvirtLauncher, "kernel");
+  registry.Register("qemu", "vm", MakeQemuLauncher, "kernel");
 }
 
 }  // namespace cvb::vmdriver

@@ -12,6 +12,7 @@ claim; a run without the isolation suite names cvrun's integration tests that ch
 import os
 import re
 
+from .. import launchers as L
 from .. import results as R
 from .. import verdicts as V
 from ..run import failed_list
@@ -48,7 +49,9 @@ RULE = ("Per launcher, a check counts when the native control (the probe as a ho
         "its own kernel (a VM, gVisor's Sentry) the action reaches that kernel, not the host. "
         "Isolated: every counted check reads 0. Not isolated: any counted check reads 1. "
         "Inconclusive: a counted check was not tested (-1), varied between repetitions, or "
-        "native did not run.")
+        "native did not run. Bundle runtimes are judged under the default confinement profile "
+        "(docker-default: what `docker run` gives); entries under another profile "
+        "(`<runtime>/profile:spec-default`) are shown beside them, not judged.")
 
 
 def readings(suites):
@@ -106,13 +109,17 @@ def claim2_verdict(suites):
         return "Inconclusive (no native control in this run)", RULE, numbers
     numbers["broken_checks"] = [c for c, kind, _ in CHECKS if kind != "kernel" and control.get(c) != 1]
     held, failed, unsure = [], [], []
+    numbers["beside"] = {}
     for label, row in rows.items():
         if label == "native":
             continue
         verdict, counted, visible, untested = launcher_verdict(row, control)
-        numbers["launchers"][label] = {"verdict": verdict, "counted": counted, "visible": visible,
-                                       "untested": untested,
-                                       "own_kernel": row.get("host_kernel") == 0}
+        reading = {"verdict": verdict, "counted": counted, "visible": visible,
+                   "untested": untested, "own_kernel": row.get("host_kernel") == 0}
+        if L.profile("isolation/" + label) != L.DEFAULT_PROFILE:
+            numbers["beside"][label] = reading
+            continue
+        numbers["launchers"][label] = reading
         if verdict == "isolated":
             held.append(label)
         elif verdict == "not isolated":
@@ -164,9 +171,13 @@ def table(suites):
     for fig in PROBE_FIGURES:
         out.append(f"| {fig} | " + " | ".join(_cell(rows[l].get(fig), None, False) for l in labels) + " |")
     verdict, _, numbers = claim2_verdict(suites)
-    out.append("| **verdict** | " + " | ".join(
-        "control" if l == "native" else numbers["launchers"].get(l, {}).get("verdict", "?")
-        for l in labels) + " |")
+    def verdict_cell(l):
+        if l == "native":
+            return "control"
+        if l in numbers["beside"]:
+            return f"({numbers['beside'][l]['verdict']}; beside, not judged)"
+        return numbers["launchers"].get(l, {}).get("verdict", "?")
+    out.append("| **verdict** | " + " | ".join(verdict_cell(l) for l in labels) + " |")
     out.append("")
     out.append("Why each reading (the probe's own words, from the entry's label):")
     out.append("")
@@ -207,9 +218,15 @@ def evaluate_measured(run):
                       + (f"; visible: {', '.join(d['visible'])}" if d["visible"] else "") + ")"
                       for l, d in per.items()))
     seccomp = [l for l, d in per.items() if "no_seccomp" in d["visible"]]
-    note = (f" no_seccomp reads 1 on {', '.join(seccomp)}: the bundle's config.json (image/src/image.cc) "
-            "has no seccomp section, so the runtime installs no filter; that is the configuration "
-            "measured, not a runtime fault." if seccomp else "")
+    note = (f" no_seccomp reads 1 on {', '.join(seccomp)} under the default profile: the runtime "
+            "installed no filter although the bundle asked for Docker's." if seccomp else "")
+    beside = numbers.get("beside", {})
+    if beside:
+        note += (" Beside the verdict, under other confinement profiles: " +
+                 "; ".join(f"{l}: {d['verdict']}" + (f" (visible: {', '.join(d['visible'])})"
+                                                     if d["visible"] else "")
+                           for l, d in beside.items()) +
+                 " (spec-default: runc spec's bundle, no seccomp filter, 3 capabilities).")
     outcome = verdict.split(" — ", 1)[0]
     for o in (V.HOLDS, V.DOES_NOT_HOLD, V.PARTLY, V.INCONCLUSIVE, V.NOT_TESTED):
         if outcome.startswith(o):

@@ -81,8 +81,18 @@ def evaluate(run):
         f"and mode is native-like, partly if some are",
         numbers, "throughput (ratio to native per mode and figure)",
         "Ratios from raw samples of the same sweep, not from the suite's running *_ratio_to_native. "
-        + failed_list(run, "throughput") + startup_note,
+        + sampling_note(run) + failed_list(run, "throughput") + startup_note,
         detail=table, headline=headline(ratios, outcomes))
+
+
+def sampling_note(run):
+    """How many samples each entry got and why (the suite's sequential rule, from the context)."""
+    ctx = run.suites.get("throughput", ({}, [], []))[0]
+    rule = ctx.get("throughput_sampling_rule")
+    if not rule:
+        return "Fixed repetitions (no sampling rule in this run's context). "
+    return (f"Samples per entry (the table's counts) came from the suite's rule, {rule}: the rule "
+            "stops sampling, this claim's rule judges the samples again. ")
 
 
 def headline(ratios, outcomes):

@@ -13,6 +13,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "cvb/common/result.h"
+#include "cvb/image/confinement.h"
 
 namespace cvb::image {
 
@@ -63,6 +64,11 @@ struct BundleOptions {
   // linux.resources.memory.limit; 0 = no limit.
   uint64_t memory_limit = 0;
   std::vector<BundleMount> extra_mounts;
+  // linux.resources.cpu.cpus (a cpuset); empty = not set.
+  std::string cpus;
+  // Capabilities, no_new_privs, masked/read-only paths and seccomp (confinement.h); unset: the
+  // spec-default profile (the bundle as it always was).
+  std::optional<Confinement> confinement;
 };
 
 // The OCI runtime-spec 1.0 config.json for the image with these options. root.path is the

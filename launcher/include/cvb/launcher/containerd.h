@@ -9,8 +9,11 @@
 // destructor kills and deletes every task and container of that namespace, the image, its
 // snapshots and content, then the namespace. containerd stays up (containerd-start --stop).
 //
-// Per instance: ctr's defaults (its default spec: capabilities, masked paths; no seccomp unless
-// asked, as ctr) plus the bundle's memory limit, a read-only root (--read-only) and no network
+// Per instance: ctr's default spec (Docker's capabilities and masked paths) with --seccomp
+// (containerd's default profile, Docker's): the docker-default confinement the bare runtimes get
+// by default (image/confinement.h), so these launchers have no profile dimension; docker/ ones
+// neither: Docker's own default is docker-default. Plus the bundle's memory limit, a read-only
+// root (--read-only) and no network
 // (ctr's default: a network namespace with lo only). The workload's stdout goes to a file the shim
 // writes (--log-uri file://), which cvbench follows like Docker's log (docker_log.h, plain
 // format); a line is stamped when cvbench has it whole. HostPids() is the task's processes and

@@ -136,6 +136,9 @@ struct LauncherConfig {
   // <out>/instances/<launcher>: where the launcher records exactly what each runtime got
   // (config.json, QEMU argv, domain XML; artefacts.h); "" records nothing.
   std::string artefacts_dir;
+  // Confinement profile of a bundle launcher (image/confinement.h): "docker-default" (the
+  // default) or "spec-default"; empty for launchers that confine by their own defaults.
+  std::string profile;
 };
 
 using LauncherFactory = std::function<Result<std::unique_ptr<Launcher>>(const LauncherConfig&)>;
@@ -145,12 +148,17 @@ class Registry {
  public:
   // kind: "native", "container" or "vm" as the launcher's Kind() will say; known before any
   // launcher is made, so process-wide conditions can be set up first.
-  void Register(const std::string& name, const std::string& kind, LauncherFactory factory);
+  // dimension: what one launcher is run once per value of, each its own slot: "kernel" (VM
+  // kernel profiles: qemu/kernel:distro), "profile" (the bundle's confinement profile:
+  // cvrun/profile:spec-default), or "" (one slot).
+  void Register(const std::string& name, const std::string& kind, LauncherFactory factory,
+                const std::string& dimension = "");
   void Register(const std::string& name, LauncherFactory factory) {
     Register(name, "unknown", std::move(factory));
   }
   bool Has(const std::string& name) const { return factories_.count(name) != 0; }
   std::string KindOf(const std::string& name) const;
+  std::string DimensionOf(const std::string& name) const;
   std::vector<std::string> Names() const;
   // Error naming the launcher when it is unknown.
   Result<std::unique_ptr<Launcher>> Make(const LauncherConfig& config) const;
@@ -158,6 +166,7 @@ class Registry {
  private:
   std::map<std::string, LauncherFactory> factories_;
   std::map<std::string, std::string> kinds_;
+  std::map<std::string, std::string> dimensions_;
 };
 
 // native, crun, runc, runsc, cvrun (cvrun is found beside the running executable), and

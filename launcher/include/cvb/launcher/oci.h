@@ -15,6 +15,9 @@ struct OciRuntimeSpec {
   std::string binary;                    // path or name in PATH
   std::vector<std::string> global_args;  // before the subcommand, e.g. {"--network=none"}
   std::string condition;                 // why those args, for the results' context
+  // needs_network instances (throughput's net mode) get these instead of global_args; empty:
+  // global_args. runsc: --network=sandbox, gVisor's own netstack over the instance's veth.
+  std::vector<std::string> network_args;
   // Pass --log-format json --log F and read per-phase timings from F (cvrun).
   bool phase_log = false;
   // What the pid file's process is, for the fingerprint's host view ("" = the container's init,
