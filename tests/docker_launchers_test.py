@@ -2,7 +2,8 @@
 docker/runtime:runc, docker/runtime:cvrun and containerd/runtime:cvrun on daemons of the test's
 own (--param engine_name), then what the results say (READY reached, the engine's context keys, each container
 counted with its shim, dockerd and containerd reported once as a context key) and what is left
-(containers, images, shims, cgroups, bridges, daemons after --stop --purge). The leftover check is
+(containers, images, shims, cgroups, bridges, daemons after --stop --purge); a SIGKILLed cvbench's
+containers, image and namespace are removed by the next cvbench's leftover reaper. The leftover check is
 seen to fail once: a container and an image made behind cvbench's back are reported.
 
 Run as: /usr/bin/python3 tests/docker_launchers_test.py <source dir> <build dir>. Exit 77 (skip)
@@ -15,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 SRC = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), ".."))
@@ -181,7 +183,35 @@ class DockerLaunchers(unittest.TestCase):
             os.unlink(empty.name)
         self.assertEqual(engine_leftovers(), [])
 
-    def test_6_stop_purge_leaves_nothing(self):
+    def test_6_a_killed_cvbench_is_reaped_by_the_next(self):
+        # density at N = 4 over Docker and containerd, SIGKILLed once containers run; the next
+        # cvbench's leftover reaper removes its containers, image tag and containerd namespace.
+        out = self.out + "-killed"
+        victim = subprocess.Popen(
+            [CVBENCH, "run", "--suite", "density", "--launchers",
+             "docker/runtime:runc,containerd/runtime:cvrun", "--repetitions", "1", "--no-warmup",
+             "--out", out, "--param", f"engine_name={NAME}", "--param", "density_n=4",
+             "--param", "density_repetitions=1"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and not [x for x in engine_leftovers()
+                                                       if x.startswith("container cvb-docker-")]:
+                time.sleep(0.2)
+            self.assertTrue(engine_leftovers(), "the killed cvbench had started nothing")
+        finally:
+            victim.kill()
+            victim.wait()
+            shutil.rmtree(out, ignore_errors=True)
+        self.assertNotEqual(engine_leftovers(), [])
+        reaper_out = self.out + "-reaper"
+        r = run(CVBENCH, "run", "--suite", "startup", "--launchers", "null", "--repetitions", "1",
+                "--no-warmup", "--out", reaper_out)
+        shutil.rmtree(reaper_out, ignore_errors=True)
+        self.assertIn(f"leftover of a dead sweep: cvbench {victim.pid}: removed docker", r.stderr)
+        self.assertEqual(engine_leftovers(), [], r.stderr[-3000:])
+
+    def test_7_stop_purge_leaves_nothing(self):
         run(os.path.join(SCRIPTS, "containerd-start"), "--name", NAME, "--stop", "--purge")
         self.assertEqual(host_leftovers(self.links), [])
 

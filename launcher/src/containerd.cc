@@ -1,5 +1,6 @@
 #include "cvb/launcher/containerd.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 
 #include "cvb/common/clock.h"
 #include "cvb/common/file.h"
+#include "cvb/common/unique_fd.h"
 #include "cvb/image/image.h"
 #include "cvb/launcher/artefacts.h"
 #include "cvb/launcher/engine_daemons.h"
@@ -331,11 +333,18 @@ class ContainerdLauncher : public Launcher {
         // capabilities and masked paths) the docker-default confinement the bare runtimes get.
         "--seccomp"};
     InstanceResources resources;
+    UniqueFd netns_fd;
     if (request.needs_network) {
       auto net = ContainerNetwork::Create();
       if (!net) return net.error().wrap(config_.name);
       resources.net = std::move(*net);
-      run.insert(run.end(), {"--with-ns", "network:" + resources.net.netns_path()});
+      // /run/netns/<name> is a mount in cvbench's own mount namespace, which containerd's does
+      // not see (both are private): the runtime gets the namespace through this process's fd
+      // instead (/proc/<pid>/fd/<n> resolves in any mount namespace), open until ctr returns.
+      netns_fd.reset(::open(resources.net.netns_path().c_str(), O_RDONLY | O_CLOEXEC));
+      if (!netns_fd) return ErrnoError("open " + resources.net.netns_path()).wrap(config_.name);
+      run.insert(run.end(), {"--with-ns", "network:/proc/" + std::to_string(::getpid()) + "/fd/" +
+                                              std::to_string(netns_fd.get())});
     }
     if (request.needs_disk) {
       auto disk = ScratchDir::Create(ScratchRoot(config_.params), id);

@@ -124,6 +124,107 @@ Result<void> DaemonWait::Ready() {
                            " s (--param daemon_wait_ms)");
 }
 
+namespace {
+
+// "cvb-docker-runc-4711-3" names owner 4711 (prefix, then a runtime, then the owner).
+bool EngineNameOwnedBy(const std::string& name, const std::string& prefix, pid_t owner,
+                       bool counter) {
+  if (name.rfind(prefix, 0) != 0) return false;
+  std::string rest = name.substr(prefix.size());  // <rt>-<owner>[-<k>]
+  size_t dash = rest.find('-');
+  if (dash == std::string::npos) return false;
+  std::string tail = rest.substr(dash + 1);
+  std::string own = std::to_string(owner);
+  if (!counter) return tail == own;
+  return tail.rfind(own + "-", 0) == 0 && tail.size() > own.size() + 1;
+}
+
+Result<RunOutput> RunQuiet(const std::vector<std::string>& argv) {
+  return Run(argv, std::chrono::seconds(60));
+}
+
+}  // namespace
+
+std::vector<std::string> ReapEngineLeftovers(pid_t owner) {
+  std::vector<std::string> report;
+  for (const auto& entry : ListDirectory("/run")) {
+    // Docker: containers, then image tags.
+    if (entry.size() > 7 && entry.compare(entry.size() - 7, 7, "-docker") == 0) {
+      std::string socket = "/run/" + entry + "/docker.sock";
+      if (!DockerPing(socket, std::chrono::seconds(2))) continue;
+      std::vector<std::string> docker{"/usr/bin/docker", "-H", "unix://" + socket};
+      auto with = [&](std::vector<std::string> args) {
+        std::vector<std::string> argv = docker;
+        argv.insert(argv.end(), args.begin(), args.end());
+        return RunQuiet(argv);
+      };
+      if (auto ps = with({"ps", "-a", "--format", "{{.Names}}"}); ps && ps->status.ok())
+        for (const auto& name : Split(ps->out, '\n'))
+          if (EngineNameOwnedBy(Trim(name), "cvb-docker-", owner, true)) {
+            auto rm = with({"rm", "-f", Trim(name)});
+            report.push_back((rm && rm->status.ok() ? "removed docker container "
+                                                    : "could not remove docker container ") +
+                             Trim(name) + " (" + socket + ")");
+          }
+      if (auto images = with({"images", "--format", "{{.Repository}}:{{.Tag}}"});
+          images && images->status.ok())
+        for (const auto& ref : Split(images->out, '\n')) {
+          std::string repo = Trim(ref).substr(0, Trim(ref).rfind(':'));
+          if (!EngineNameOwnedBy(repo, "localhost/cvb-bench-", owner, false)) continue;
+          auto rmi = with({"rmi", "-f", Trim(ref)});
+          report.push_back((rmi && rmi->status.ok() ? "removed docker image "
+                                                    : "could not remove docker image ") +
+                           Trim(ref));
+        }
+    }
+    // containerd: the launcher's namespace.
+    if (entry.size() > 11 && entry.compare(entry.size() - 11, 11, "-containerd") == 0) {
+      std::string socket = "/run/" + entry + "/containerd.sock";
+      if (!SocketAccepts(socket)) continue;
+      auto namespaces = RunQuiet({"ctr", "-a", socket, "namespaces", "ls", "-q"});
+      if (!namespaces || !namespaces->status.ok()) continue;
+      for (const auto& raw : Split(namespaces->out, '\n')) {
+        std::string ns = Trim(raw);
+        if (!EngineNameOwnedBy(ns, "cvb-", owner, false)) continue;
+        std::vector<std::string> ctr{"ctr", "-a", socket, "-n", ns};
+        auto with = [&](std::vector<std::string> args) {
+          std::vector<std::string> argv = ctr;
+          argv.insert(argv.end(), args.begin(), args.end());
+          return RunQuiet(argv);
+        };
+        if (auto tasks = with({"task", "ls", "-q"}); tasks && tasks->status.ok())
+          for (const auto& id : Split(tasks->out, '\n')) {
+            (void)with({"task", "kill", "-s", "SIGKILL", Trim(id)});
+            (void)with({"task", "delete", "-f", Trim(id)});
+          }
+        if (auto cs = with({"container", "ls", "-q"}); cs && cs->status.ok())
+          for (const auto& id : Split(cs->out, '\n')) {
+            (void)with({"container", "delete", Trim(id)});
+            report.push_back("removed containerd container " + Trim(id) + " (" + ns + ")");
+          }
+        if (auto images = with({"images", "ls", "-q"}); images && images->status.ok())
+          for (const auto& ref : Split(images->out, '\n'))
+            (void)with({"images", "rm", "--sync", Trim(ref)});
+        auto rm = with({"namespaces", "rm", ns});
+        report.push_back((rm && rm->status.ok() ? "removed containerd namespace "
+                                                : "could not remove containerd namespace ") +
+                         ns + " (" + socket + ")");
+      }
+    }
+  }
+  // ctr's cgroups (/<namespace>/<id>) in every hierarchy, once their tasks are gone.
+  for (const auto& hierarchy : ListDirectory("/sys/fs/cgroup"))
+    for (const auto& e : ListDirectory("/sys/fs/cgroup/" + hierarchy)) {
+      if (!EngineNameOwnedBy(e, "cvb-", owner, false)) continue;
+      std::string dir = "/sys/fs/cgroup/" + hierarchy + "/" + e;
+      for (const auto& sub : ListDirectory(dir))
+        if (PathExists(dir + "/" + sub + "/cgroup.procs")) (void)::rmdir((dir + "/" + sub).c_str());
+      report.push_back(::rmdir(dir.c_str()) == 0 ? "removed cgroup " + dir
+                                                 : "could not remove cgroup " + dir);
+    }
+  return report;
+}
+
 Result<std::string> RunEngineScript(const std::vector<std::string>& argv,
                                     std::chrono::milliseconds timeout) {
   std::vector<std::string> full = argv;

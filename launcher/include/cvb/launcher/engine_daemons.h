@@ -88,6 +88,14 @@ class DaemonWait {
   bool gave_up_ = false;
 };
 
+// What a dead cvbench (owner) left in the engines that run now (any instance name: every
+// /run/<name>-docker/docker.sock and /run/<name>-containerd/containerd.sock that answers): Docker
+// containers cvb-docker-<rt>-<owner>-<k> and image tags localhost/cvb-bench-<rt>-<owner>:*,
+// containerd namespaces cvb-<rt>-<owner> (tasks, containers, images, the namespace) and ctr's
+// cgroups /sys/fs/cgroup/*/cvb-<rt>-<owner>. One line per thing removed or not removed.
+// An engine that is down holds nothing running; its stopped containers wait for the next reap.
+std::vector<std::string> ReapEngineLeftovers(pid_t owner);
+
 // Runs one of the scripts (argv[0] a name under EngineScriptsDir()); its output in the error.
 Result<std::string> RunEngineScript(const std::vector<std::string>& argv,
                                     std::chrono::milliseconds timeout);
