@@ -290,8 +290,8 @@ class ContainerdLauncher : public Launcher {
   Result<void> Prepare(const image::Image& image) override {
     if (runtime_binary_.empty()) CVB_TRY(Check());
     image_ = image;
-    auto started = RunEngineScript({"containerd-start", "--name", engine_.name},
-                                   std::chrono::seconds(120));
+    auto started =
+        RunEngineScript({"containerd-start", "--name", engine_.name}, std::chrono::seconds(120));
     if (!started) return started.error().wrap("launcher " + config_.name);
     CVB_TRY(wait_->Ready());
     prepared_ = true;
@@ -300,7 +300,8 @@ class ContainerdLauncher : public Launcher {
     std::string tag = image.hash.substr(0, std::min<size_t>(12, image.hash.size()));
     if (tag.empty()) tag = "latest";
     std::string ref = "localhost/cvb-bench:" + tag;
-    auto packed = RunEngineScript({"oci-archive", image.rootfs, ref, tar}, std::chrono::seconds(120));
+    auto packed =
+        RunEngineScript({"oci-archive", image.rootfs, ref, tar}, std::chrono::seconds(120));
     if (!packed) return packed.error().wrap("launcher " + config_.name);
     image_ref_ = ref;
     auto imported = ctr_({"images", "import", tar});
@@ -350,8 +351,8 @@ class ContainerdLauncher : public Launcher {
       auto disk = ScratchDir::Create(ScratchRoot(config_.params), id);
       if (!disk) return disk.error().wrap(config_.name);
       resources.disk = std::move(*disk);
-      run.insert(run.end(),
-                 {"--mount", "type=bind,src=" + resources.disk.path() + ",dst=/data,options=rbind:rw"});
+      run.insert(run.end(), {"--mount", "type=bind,src=" + resources.disk.path() +
+                                            ",dst=/data,options=rbind:rw"});
     }
     run.push_back(image_ref_);
     run.push_back(id);
@@ -377,8 +378,9 @@ class ContainerdLauncher : public Launcher {
                         ", called by containerd-shim-runc-v2 --runc-binary)"},
         {"storage_driver", "overlayfs snapshotter"},
         {"cgroup_driver", "cgroupfs (ctr's /<namespace>/<id>)"},
-        {"network", "ctr's default: a network namespace with lo only; net mode: cvbench's veth "
-                    "namespace joined with --with-ns"},
+        {"network",
+         "ctr's default: a network namespace with lo only; net mode: cvbench's veth "
+         "namespace joined with --with-ns"},
         {"daemons", "containerd of instance '" + engine_.name + "' (" +
                         engine_.containerd_socket() + "), namespace " + ns_},
         {"daemons_rss_kib", daemons_rss_kib_},
@@ -424,7 +426,8 @@ std::string ContainerdRuntimeOf(const std::string& launcher_name) {
 
 std::vector<std::string> ContainerdLauncherNames() {
   std::vector<std::string> names;
-  for (const char* rt : {"runc", "crun", "cvrun"}) names.push_back(std::string(kContainerdPrefix) + rt);
+  for (const char* rt : {"runc", "crun", "cvrun"})
+    names.push_back(std::string(kContainerdPrefix) + rt);
   return names;
 }
 

@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
 #include <utility>
 
@@ -143,8 +143,8 @@ class DockerInstance : public Instance {
       if (!rm || !rm->status.ok()) {
         auto force = Docker({"rm", "-f", name_});
         if (!force || !force->status.ok())
-          result = Failure("docker rm " + name_ + ": " +
-                           (rm ? Trim(rm->err) : rm.error().message()));
+          result =
+              Failure("docker rm " + name_ + ": " + (rm ? Trim(rm->err) : rm.error().message()));
       }
       if (init_pid_ > 0 && !exited_) (void)WaitForExit(init_pid_, MonotonicNs() + 10'000'000'000);
       // The shim exits once containerd deleted the task.
@@ -315,7 +315,8 @@ class DockerLauncher : public Launcher {
     std::string tag = image.hash.substr(0, std::min<size_t>(12, image.hash.size()));
     if (tag.empty()) tag = "latest";
     std::string ref = "localhost/cvb-bench-" + parsed_.runtime + "-" + owner_ + ":" + tag;
-    auto packed = RunEngineScript({"oci-archive", image.rootfs, ref, tar}, std::chrono::seconds(120));
+    auto packed =
+        RunEngineScript({"oci-archive", image.rootfs, ref, tar}, std::chrono::seconds(120));
     if (!packed) {
       (void)RemoveTree(dir);
       return packed.error().wrap("launcher " + config_.name);
@@ -355,8 +356,8 @@ class DockerLauncher : public Launcher {
         run.insert(run.end(), {"--network", "bridge"});
         if (port > 0) {
           address = bridge_gateway_.empty() ? "127.0.0.1" : bridge_gateway_;
-          run.insert(run.end(), {"-p", address + ":" + std::to_string(port) + ":" +
-                                           std::to_string(port)});
+          run.insert(run.end(),
+                     {"-p", address + ":" + std::to_string(port) + ":" + std::to_string(port)});
         }
       }
     } else {
@@ -393,8 +394,7 @@ class DockerLauncher : public Launcher {
         {"cgroup_driver", cgroup_driver_},
         {"network", parsed_.net == "host" ? "--network host (the host's stack)"
                                           : "--network none; net mode: Docker's bridge " +
-                                                bridge_gateway_ +
-                                                " with the port published (NAT)"},
+                                                bridge_gateway_ + " with the port published (NAT)"},
         {"daemons", "dockerd and containerd of instance '" + engine_.name + "' (" +
                         engine_.docker_socket() + ")"},
         {"daemons_rss_kib", daemons_rss_kib_},
@@ -426,11 +426,12 @@ class DockerLauncher : public Launcher {
 
   // Versions, drivers, the bridge and the daemons' memory, once per sweep.
   Result<void> ReadDaemonConditions() {
-    auto info = Docker({"info", "--format",
-                        "{{.ServerVersion}}|{{.Driver}}|{{.CgroupDriver}}|{{.ContainerdCommit.ID}}"});
+    auto info =
+        Docker({"info", "--format",
+                "{{.ServerVersion}}|{{.Driver}}|{{.CgroupDriver}}|{{.ContainerdCommit.ID}}"});
     if (!info || !info->status.ok())
-      return Failure("launcher " + config_.name + ": docker info failed: " +
-                     (info ? Trim(info->err) : info.error().message()));
+      return Failure("launcher " + config_.name +
+                     ": docker info failed: " + (info ? Trim(info->err) : info.error().message()));
     auto f = Split(Trim(info->out), '|');
     if (f.size() == 4) {
       docker_version_ = "dockerd " + f[0];
@@ -438,8 +439,8 @@ class DockerLauncher : public Launcher {
       cgroup_driver_ = f[2];
     }
     containerd_version_ = ProgramVersion(FindProgram("containerd"));
-    auto bridge = Docker({"network", "inspect", "bridge", "--format",
-                          "{{range .IPAM.Config}}{{.Gateway}}{{end}}"});
+    auto bridge = Docker(
+        {"network", "inspect", "bridge", "--format", "{{range .IPAM.Config}}{{.Gateway}}{{end}}"});
     if (bridge && bridge->status.ok()) bridge_gateway_ = Trim(bridge->out);
     std::vector<pid_t> daemons;
     for (auto [file, comm] : {std::pair{engine_.docker_pidfile(), "dockerd"},

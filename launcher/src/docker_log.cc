@@ -19,8 +19,8 @@ Result<int64_t> ParseRfc3339Nano(const std::string& text) {
   // YYYY-MM-DDTHH:MM:SS[.fraction]Z
   int y, mo, d, h, mi, s;
   int consumed = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s,
-                  &consumed) != 6)
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s, &consumed) !=
+      6)
     return Failure("not an RFC 3339 time: '" + text + "'");
   std::string rest = text.substr(static_cast<size_t>(consumed));
   int64_t frac_ns = 0;
@@ -62,7 +62,10 @@ Result<DockerLogLine> ParseDockerLogLine(const std::string& json_line) {
 
 DockerJsonLog::DockerJsonLog(std::string path, std::function<bool()> finished, LogFormat format,
                              int64_t grace_ns)
-    : path_(std::move(path)), finished_(std::move(finished)), format_(format), grace_ns_(grace_ns) {}
+    : path_(std::move(path)),
+      finished_(std::move(finished)),
+      format_(format),
+      grace_ns_(grace_ns) {}
 
 bool DockerJsonLog::ReadMore() {
   if (closed_) return false;
@@ -108,7 +111,8 @@ void DockerJsonLog::WaitForChange(int64_t deadline_ns, int64_t max_wait_ns) {
   int64_t left = std::min(max_wait_ns, std::max<int64_t>(0, deadline_ns - MonotonicNs()));
   if (left <= 0) return;
   UniqueFd in(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
-  bool watching = in && ::inotify_add_watch(in.get(), path_.c_str(), IN_MODIFY | IN_CLOSE_WRITE) >= 0;
+  bool watching =
+      in && ::inotify_add_watch(in.get(), path_.c_str(), IN_MODIFY | IN_CLOSE_WRITE) >= 0;
   if (watching) {
     // A line written between the last read and the watch would be missed: look once more.
     if (ReadMore()) return;

@@ -61,8 +61,8 @@ class DockerJsonLog : public LineSource {
   LogFormat format_;
   int64_t grace_ns_;
   UniqueFd fd_;
-  std::string raw_;      // bytes read, not yet a whole JSON line
-  std::string partial_;  // text of a split line so far
+  std::string raw_;                                    // bytes read, not yet a whole JSON line
+  std::string partial_;                                // text of a split line so far
   std::deque<std::pair<StampedLine, int64_t>> lines_;  // with dockerd's time stamps
   bool eof_ = false;
   bool closed_ = false;

@@ -37,9 +37,12 @@ std::optional<workload::Message> WorkloadChannel::Take(const StampedLine& line,
     return std::nullopt;
   }
   // FINGERPRINT goes with the results: whoever asked for the fingerprint mode finds it there.
-  if (msg->kind == "RESULT" || msg->kind == "FINGERPRINT") results_.push_back(*msg);
-  else if (msg->kind == "DONE") done_ = msg;
-  else if (msg->kind == "ERROR") error_ = msg;
+  if (msg->kind == "RESULT" || msg->kind == "FINGERPRINT")
+    results_.push_back(*msg);
+  else if (msg->kind == "DONE")
+    done_ = msg;
+  else if (msg->kind == "ERROR")
+    error_ = msg;
   return msg;
 }
 

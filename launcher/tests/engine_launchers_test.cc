@@ -1,9 +1,8 @@
 // The Docker and containerd launchers without daemons: names, the json-file log follower, the
 // daemon wait (fakes for the daemon and the container's process).
 #include <fcntl.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -28,8 +27,8 @@ TEST(DockerLauncherNames, RuntimeAndNetDimension) {
   auto d = ParseDockerLauncherName("docker/runtime:runc");
   ASSERT_TRUE(d);
   EXPECT_EQ(d->net, "bridge");  // Docker's default
-  for (const char* bad : {"docker/runtime:runsc", "docker/runtime:runc/net:none",
-                          "docker/runc", "runc", "docker/runtime:runc/x"}) {
+  for (const char* bad : {"docker/runtime:runsc", "docker/runtime:runc/net:none", "docker/runc",
+                          "runc", "docker/runtime:runc/x"}) {
     auto r = ParseDockerLauncherName(bad);
     EXPECT_FALSE(r) << bad;
   }
@@ -96,14 +95,18 @@ class TempLog : public ::testing::Test {
 
 TEST_F(TempLog, FollowsJoinsSplitLinesAndEndsWhenTheProcessIsGone) {
   std::atomic<bool> gone{false};
-  DockerJsonLog log(path_, [&] { return gone.load(); }, LogFormat::kDockerJson, 50'000'000);
+  DockerJsonLog log(
+      path_, [&] { return gone.load(); }, LogFormat::kDockerJson, 50'000'000);
   // Nothing yet (dockerd makes the file when the container starts): a timeout, not an error.
   auto none = log.Next(MonotonicNs() + 20'000'000);
   ASSERT_FALSE(none);
   EXPECT_EQ(none.error().err, ETIMEDOUT);
-  Append(R"({"log":"first ","stream":"stdout","time":"2026-12-08T01:00:00Z"})" "\n");
-  Append(R"({"log":"half\n","stream":"stdout","time":"2026-12-08T01:00:01Z"})" "\n");
-  Append(R"({"log":"CVB READY\n","stream":"stdout","time":"2026-12-08T01:00:02Z"})" "\n");
+  Append(R"({"log":"first ","stream":"stdout","time":"2026-12-08T01:00:00Z"})"
+         "\n");
+  Append(R"({"log":"half\n","stream":"stdout","time":"2026-12-08T01:00:01Z"})"
+         "\n");
+  Append(R"({"log":"CVB READY\n","stream":"stdout","time":"2026-12-08T01:00:02Z"})"
+         "\n");
   auto a = log.Next(MonotonicNs() + 1'000'000'000);
   ASSERT_TRUE(a) << a.error().message();
   EXPECT_EQ(a->text, "first half");
@@ -120,7 +123,8 @@ TEST_F(TempLog, FollowsJoinsSplitLinesAndEndsWhenTheProcessIsGone) {
 }
 
 TEST_F(TempLog, PlainFormatForContainerdsLogFile) {
-  DockerJsonLog log(path_, [] { return false; }, LogFormat::kPlain);
+  DockerJsonLog log(
+      path_, [] { return false; }, LogFormat::kPlain);
   Append("CVB READY a=1\r\n");
   auto a = log.Next(MonotonicNs() + 1'000'000'000);
   ASSERT_TRUE(a);
@@ -130,11 +134,14 @@ TEST_F(TempLog, PlainFormatForContainerdsLogFile) {
 TEST(DaemonWait, WaitsThenFailsFastUntilTheDaemonIsBack) {
   std::atomic<int> calls{0};
   std::atomic<bool> up{false};
-  DaemonWait wait("fake daemon", [&]() -> Result<void> {
-    ++calls;
-    if (up) return Ok();
-    return Failure("down");
-  }, 500);
+  DaemonWait wait(
+      "fake daemon",
+      [&]() -> Result<void> {
+        ++calls;
+        if (up) return Ok();
+        return Failure("down");
+      },
+      500);
   int64_t t0 = MonotonicNs();
   auto first = wait.Ready();
   ASSERT_FALSE(first);

@@ -35,7 +35,7 @@
 namespace cvb::launcher {
 
 struct DockerLauncherName {
-  std::string runtime;       // runc, crun, cvrun
+  std::string runtime;         // runc, crun, cvrun
   std::string net = "bridge";  // bridge (Docker's default) or host
 };
 // "docker/runtime:crun/net:host" -> {crun, host}; an error for other names.

@@ -39,7 +39,8 @@ class WorkloadChannel {
   // Reads until READY (marks "ready" in timeline at the line's arrival; also "first_byte" for the
   // first line of any kind). Fails on ERROR, EOF or the deadline, with the output so far.
   Result<workload::Message> WaitReady(int64_t deadline_ns, Timeline& timeline);
-  // Reads until DONE or EOF or deadline; RESULT (and FINGERPRINT) lines are collected. ETIMEDOUT at the deadline.
+  // Reads until DONE or EOF or deadline; RESULT (and FINGERPRINT) lines are collected. ETIMEDOUT at
+  // the deadline.
   Result<void> Drain(int64_t deadline_ns);
   // Reads whatever is available now without blocking (for an instance being torn down).
   void DrainAvailable();
