@@ -174,6 +174,7 @@ class ContainerdInstance : public Instance {
       return Failure(id_ + ": fingerprint of a task that is not running");
     CVB_ASSIGN_OR_RETURN(Fingerprint fp, ReadProcessFingerprint(init_pid_));
     fp["host_view"] = "the task's init (the workload), started by containerd (ctr)";
+    fp["profile"] = "ctr's default spec + --seccomp (containerd's default profile)";
     return fp;
   }
 

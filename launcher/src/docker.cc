@@ -179,6 +179,8 @@ class DockerInstance : public Instance {
       return Failure(name_ + ": fingerprint of a container that is not running");
     CVB_ASSIGN_OR_RETURN(Fingerprint fp, ReadProcessFingerprint(init_pid_));
     fp["host_view"] = "the container's init (the workload), started by Docker";
+    // Docker's own defaults: what the bare runtimes' docker-default profile copies.
+    fp["profile"] = "docker-default (dockerd's own)";
     return fp;
   }
 

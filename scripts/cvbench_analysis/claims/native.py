@@ -37,6 +37,8 @@ def evaluate(run):
         if l not in CONTAINERS:
             continue
         mode = dims.get("mode", "?")
+        # An engine's variants (docker/runtime:runc/net:host) are rows of their own.
+        l = l + "".join(f"/{k}:{v}" for k, v in dims.items() if k in LAUNCHER_DIMS)
         native_key = "/".join(["throughput", "native"] + [f"{k}:{v}" for k, v in dims.items()
                                                            if k not in LAUNCHER_DIMS])
         parts = []
