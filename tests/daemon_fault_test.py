@@ -11,9 +11,11 @@ DOWN_S seconds later with its start script. Then:
   - every repetition is recorded: ok, or failed with a message naming the daemon's API;
   - the repetitions after the restart succeed (at least the last two);
   - nothing of the run is left: no QEMU or container named after cvbench's pid, no work dir.
+dockerd and containerd run as an instance of the test's own (cvbit-fault-<pid>), started before
+their case and stopped and purged at the end.
 Exit 77 (skipped, reason printed) without root, without the daemon, or without build/bin/cvbench.
 
-Usage: daemon_fault_test.py SOURCE_DIR
+Usage: daemon_fault_test.py SOURCE_DIR  (CVB_DAEMON_FAULT_ONLY=dockerd,containerd: those cases only)
 """
 import json
 import os
@@ -51,6 +53,62 @@ DAEMONS = {
         # What the run may leave: QEMU processes named after cvbench's pid.
         "leftover": lambda pid: [p for p in os.listdir("/proc") if p.isdigit()
                                  and f"cvb-libvirt-{pid}-" in _cmdline(p)],
+    },
+}
+
+
+# The Docker and containerd launchers run on an instance of this test's own (engine_name), with
+# the bridge and subnet the launcher gives a name other than cvbench's (docker.cc
+# EngineBridgeFor: FNV-1a of the name), so that the restart below starts it as Prepare did.
+ENGINE = f"cvbit-fault-{os.getpid()}"
+
+
+def _engine_bridge(name):
+    h = 2166136261
+    for c in name.encode():
+        h = ((h ^ c) * 16777619) & 0xFFFFFFFF
+    tail = "".join(c for c in name if c.isalnum())[:10]
+    return f"cvbd-{tail}", f"10.214.{1 + h % 126}.1/24"
+
+
+def _engine_leftovers(pid):
+    """Containers, image tags and containerd namespaces named after cvbench pid, and shims."""
+    left = []
+    sock = f"/run/{ENGINE}-docker/docker.sock"
+    if os.path.exists(sock):
+        r = subprocess.run(["/usr/bin/docker", "-H", f"unix://{sock}", "ps", "-a", "--format",
+                            "{{.Names}}"], capture_output=True, text=True, timeout=60)
+        left += [n for n in r.stdout.split() if f"-{pid}-" in n]
+        r = subprocess.run(["/usr/bin/docker", "-H", f"unix://{sock}", "images", "--format",
+                            "{{.Repository}}"], capture_output=True, text=True, timeout=60)
+        left += [n for n in r.stdout.split() if n.endswith(f"-{pid}")]
+    csock = f"/run/{ENGINE}-containerd/containerd.sock"
+    if os.path.exists(csock):
+        r = subprocess.run(["ctr", "-a", csock, "namespaces", "ls", "-q"], capture_output=True,
+                           text=True, timeout=60)
+        left += [f"namespace {n}" for n in r.stdout.split() if n.endswith(f"-{pid}")]
+    return left
+
+
+BRIDGE, SUBNET = _engine_bridge(ENGINE)
+ENGINE_DAEMONS = {
+    "dockerd": {
+        "launcher": "docker/runtime:runc",
+        "args": ["--param", f"engine_name={ENGINE}", "--param", "daemon_wait_ms=30000"],
+        "pid": lambda: pid_of(f"/run/{ENGINE}-docker/docker.pid", "dockerd"),
+        "prepare": ["scripts/dockerd-start", "--name", ENGINE, "--bridge", BRIDGE, "--subnet", SUBNET],
+        "start": ["scripts/dockerd-start", "--name", ENGINE, "--bridge", BRIDGE, "--subnet", SUBNET],
+        "api": re.compile(r"docker|dockerd|daemon|connect|socket", re.I),
+        "leftover": _engine_leftovers,
+    },
+    "containerd": {
+        "launcher": "containerd/runtime:runc",
+        "args": ["--param", f"engine_name={ENGINE}", "--param", "daemon_wait_ms=30000"],
+        "pid": lambda: pid_of(f"/run/{ENGINE}-containerd/containerd.pid", "containerd"),
+        "prepare": ["scripts/containerd-start", "--name", ENGINE],
+        "start": ["scripts/containerd-start", "--name", ENGINE],
+        "api": re.compile(r"ctr|containerd|connect|socket|unavailable", re.I),
+        "leftover": _engine_leftovers,
     },
 }
 
@@ -136,7 +194,18 @@ def main():
     work = tempfile.mkdtemp(prefix="cvb-daemon-fault-")
     failures, ran = [], 0
     try:
-        for name, d in DAEMONS.items():
+        cases = dict(DAEMONS)
+        if shutil.which("dockerd") and shutil.which("containerd") and os.path.exists("/usr/bin/docker"):
+            cases.update(ENGINE_DAEMONS)
+        else:
+            print("daemon_fault_test: docker.io/containerd not installed: their cases are skipped")
+        only = [n for n in os.environ.get("CVB_DAEMON_FAULT_ONLY", "").split(",") if n]
+        for name, d in cases.items():
+            if only and name not in only:
+                continue
+            if "prepare" in d:
+                subprocess.run(d["prepare"], cwd=src, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, timeout=180)
             if not d["pid"]():
                 print(f"daemon_fault_test: {name} is not running here: its case is skipped")
                 continue
@@ -144,6 +213,10 @@ def main():
             failures += run_case(src, name, d, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        if ENGINE_DAEMONS["containerd"]["pid"]() or os.path.exists(f"/run/{ENGINE}-containerd"):
+            subprocess.run(["scripts/containerd-start", "--name", ENGINE, "--stop", "--purge"],
+                           cwd=src, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           timeout=180)
     if not ran:
         print("SKIPPED: no daemon this test knows runs here")
         return SKIP

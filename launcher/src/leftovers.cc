@@ -18,6 +18,7 @@
 #include "cvb/common/proc.h"
 #include "cvb/common/subprocess.h"
 #include "cvb/launcher/oci.h"
+#include "cvb/launcher/engine_daemons.h"
 #include "cvb/launcher/podman.h"
 
 namespace cvb::launcher {
@@ -151,6 +152,8 @@ std::vector<std::string> ReapDeadSweeps(const LeftoverRoots& roots) {
           note(owner, "removed podman container " + Trim(name) + " (" + rt + ")");
       ReapOrphans();
     }
+    // 0b. Docker's and containerd's (engine_daemons.h): through the daemons that run now.
+    for (const auto& line : ReapEngineLeftovers(owner)) note(owner, line);
     // 1. Containers, through the runtime that made them and the dead sweep's state root.
     for (const auto& id : ListDirectory(work + "/run")) {
       std::string rt = RuntimeOfId(id, owner);

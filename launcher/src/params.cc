@@ -137,6 +137,10 @@ std::vector<ParamSpec> ProcessLauncherParams() {
        "the scratch disk of a container: a bind-mounted host directory or an overlay upper",
        {"volume", "overlay"}},
       {"scratch_dir", ParamKind::kText, "where scratch disks are made (default /var/tmp/cvbench)"},
+      // daemon_wait_ms, read by the engine launchers too, is declared with the VM launchers'.
+      {"engine_name", ParamKind::kText,
+       "the instance of cvbench's own dockerd/containerd the docker/ and containerd/ launchers "
+       "use (default cvbench: scripts/dockerd-start --name)"},
   };
 }
 

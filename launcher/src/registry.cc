@@ -1,3 +1,5 @@
+#include "cvb/launcher/containerd.h"
+#include "cvb/launcher/docker.h"
 #include "cvb/launcher/launcher.h"
 #include "cvb/launcher/native.h"
 #include "cvb/launcher/null.h"
@@ -49,6 +51,10 @@ void RegisterProcessLaunchers(Registry& registry) {
   }
   for (const auto& name : PodmanLauncherNames())
     registry.Register(name, "container", MakePodmanLauncher);
+  for (const auto& name : DockerLauncherNames())
+    registry.Register(name, "container", MakeDockerLauncher);
+  for (const auto& name : ContainerdLauncherNames())
+    registry.Register(name, "container", MakeContainerdLauncher);
 }
 
 }  // namespace cvb::launcher

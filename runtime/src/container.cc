@@ -669,8 +669,11 @@ Result<void> Runtime::Kill(const std::string& id, int sig, bool all) {
   // runtime-spec "kill": a container that is neither created nor running MUST NOT be signalled.
   // A paused container is running with a frozen cgroup: it can be signalled too.
   if (status != Status::kCreated && status != Status::kRunning && status != Status::kPaused)
+    // "container not running": the words containerd's shim maps to "already gone" (runc's), so
+    // that `ctr task delete -f` / `docker rm -f` of an exited task succeeds.
     return Failure("container " + id + " is " + StatusName(status) +
-                   ": only a created or running container can be signalled");
+                   ": only a created or running container can be signalled (container not "
+                   "running)");
   if (all) {
     cgroup::KillAll(sys::RealSys(), state.cgroup_leaves, sig);
   } else if (::kill(state.pid, sig) != 0) {

@@ -399,6 +399,22 @@ TEST(CgroupOps, KillAllPrefersCgroupKill) {
   EXPECT_EQ(Pids(fs, {"/sys/fs/cgroup/unified/c"}), (std::vector<pid_t>{5, 6}));
 }
 
+TEST(CgroupOps, RemoveLeavesAParentAnotherContainerNowUses) {
+  // Two tasks created at once under /ns: the first made /ns, the second's cgroup is in it.
+  sys::FakeSys fs;
+  fs.AddDir("/sys/fs/cgroup/memory");
+  fs.AddDir("/sys/fs/cgroup/memory/ns");
+  fs.AddDir("/sys/fs/cgroup/memory/ns/a");
+  fs.AddDir("/sys/fs/cgroup/memory/ns/b");
+  auto r = Remove(fs, {"/sys/fs/cgroup/memory/ns", "/sys/fs/cgroup/memory/ns/a"}, 20);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_FALSE(fs.dirs.count("/sys/fs/cgroup/memory/ns/a"));
+  EXPECT_TRUE(fs.dirs.count("/sys/fs/cgroup/memory/ns/b"));
+  // /ns stays (empty once b is gone, as runc leaves it too); a busy leaf is still an error.
+  fs.AddDir("/sys/fs/cgroup/memory/ns/b/child");
+  EXPECT_FALSE(Remove(fs, {"/sys/fs/cgroup/memory/ns/b"}, 20).ok());
+}
+
 TEST(CgroupOps, RemoveIsIdempotent) {
   sys::FakeSys fs;
   fs.AddDir("/sys/fs/cgroup/memory");

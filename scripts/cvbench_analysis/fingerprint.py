@@ -8,6 +8,7 @@ two container runtimes, which parts of their fingerprints differ.
 """
 import math
 
+from . import results as R
 from .launchers import CONTAINERS, launcher
 from .run import startup_medians
 
@@ -142,10 +143,10 @@ def container_startup_ratios(run):
     fps = fingerprints(run.context)
     by = {}
     for k, v in med.items():
-        l = launcher(k)
-        if l in CONTAINERS and not math.isnan(v):
-            by[l] = v
-    names = [l for l in CONTAINERS if l in by]
+        # The launcher's full name (docker/runtime:runc), as the fingerprints are keyed.
+        if launcher(k) in CONTAINERS and not math.isnan(v):
+            by[R.base_name(k).split("/", 1)[1]] = v
+    names = sorted(by, key=lambda n: (CONTAINERS.index(fp_base(n)), n))
     if len(names) < 2:
         return "Fewer than two container launchers ran the startup suite: no ratio between them.\n"
     out = ["| ratio (startup, median launch to exit) | value | what each did |", "|---|---|---|"]

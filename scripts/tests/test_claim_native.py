@@ -61,6 +61,18 @@ class NativeLike(ClaimTest):
         v = self.verdict(native, self.throughput("d", 1.0, n=2))
         self.assertEqual(v.outcome, V.INCONCLUSIVE, "2 samples are not an interval: " + v.detail)
 
+    def test_engine_variants_are_rows_of_their_own_against_native(self):
+        # Docker's bridge (NAT) and --network host side by side, each against native's net entry.
+        d = self.run_dir("e")
+        net = lambda base: [{"stream_mb_per_s": a, "rr_per_s": b}  # noqa: E731
+                            for a, b in zip(noisy(self.rng, base, 0.01, 10), noisy(self.rng, base, 0.01, 10))]
+        write_suite(d, "throughput", {"native/mode:net": net(1000.0),
+                                      "docker/runtime:runc/mode:net": net(700.0),
+                                      "docker/runtime:runc/net:host/mode:net": net(1000.0)})
+        v = self.verdict(native, d)
+        self.assertRegex(v.detail, r"\| docker/runtime:runc \| net \| stream_mb_per_s \| 0\.7\d* .*Does not hold")
+        self.assertRegex(v.detail, r"\| docker/runtime:runc/net:host \| net \| stream_mb_per_s \| 1\.0?\d* .*Holds")
+
     def test_native_like_not_tested_without_throughput(self):
         d = self.run_dir("e")
         write_suite(d, "startup", {"cvrun": [{"ready_ms": 30.0}] * 5})

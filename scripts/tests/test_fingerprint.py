@@ -104,6 +104,21 @@ class FingerprintReport(unittest.TestCase):
         self.assertIn("|  | `ns.net` | host | own | own | own |", md)  # native differs only
         self.assertIn("Alike for every launcher: `cap.eff` = 00000000a80425fb", md)
 
+    def test_engine_launchers_get_a_column_and_a_ratio_each(self):
+        # docker/runtime:runc and docker/runtime:cvrun are two launchers, not one "docker".
+        with tempfile.TemporaryDirectory() as tmp:
+            run = write_run(os.path.join(tmp, "run"),
+                            {"runc": CRUN, "docker/runtime:runc": CRUN, "docker/runtime:cvrun": CVRUN},
+                            {"runc": 20.0, "docker/runtime:runc": 40.0, "docker/runtime:cvrun": 30.0})
+            r = subprocess.run([PY, os.path.join(SCRIPTS, "report"), run], capture_output=True,
+                               text=True, timeout=600)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(os.path.join(run, "REPORT.md")) as f:
+                md = f.read()
+        self.assertIn("| ≠ | key | runc | docker/runtime:runc | docker/runtime:cvrun |", md)
+        self.assertIn("| runc / docker/runtime:runc | 0.500 | fingerprints alike |", md)
+        self.assertIn("| docker/runtime:cvrun / docker/runtime:runc | 0.750 | fingerprints differ in:", md)
+
     def test_a_run_without_fingerprints_says_so(self):
         with tempfile.TemporaryDirectory() as tmp:
             run = write_run(os.path.join(tmp, "run"), {}, {"cvrun": 5.0, "crun": 10.0})

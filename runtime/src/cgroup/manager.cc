@@ -180,10 +180,17 @@ void KillAll(sys::Sys& sys, const std::vector<std::string>& leaves, int sig) {
 
 Result<void> Remove(sys::Sys& sys, const std::vector<std::string>& created, int timeout_ms) {
   for (auto it = created.rbegin(); it != created.rend(); ++it) {
+    // A parent this container made (mkdir -p of its cgroupsPath) may hold other containers'
+    // cgroups by now: containerd gives every task of a namespace /<namespace>/<id>, and tasks
+    // created at once share the parent the first of them made. Busy, it is theirs too: left.
+    bool parent = std::any_of(created.begin(), created.end(), [&](const std::string& other) {
+      return other.size() > it->size() && other.compare(0, it->size() + 1, *it + "/") == 0;
+    });
     int waited = 0;
     for (;;) {
       auto r = sys.RemoveDir(*it);
       if (r.ok() || r.error().err == ENOENT) break;
+      if (parent && r.error().err == EBUSY) break;
       // EBUSY: processes that were just killed have not left yet.
       if (r.error().err != EBUSY || waited >= timeout_ms) return r.error().wrap("cgroup");
       sys.SleepMs(2);

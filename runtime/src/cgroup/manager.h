@@ -101,7 +101,8 @@ std::vector<pid_t> Pids(sys::Sys& sys, const std::vector<std::string>& leaves);
 // Sends sig to every process (cgroup.kill for SIGKILL where there is one).
 void KillAll(sys::Sys& sys, const std::vector<std::string>& leaves, int sig);
 // Removes the made directories, deepest first, waiting (up to timeout_ms) for dying processes
-// to leave. Missing directories are fine (idempotent).
+// to leave. Missing directories are fine (idempotent); a parent directory that other cgroups
+// now live in is left to them.
 Result<void> Remove(sys::Sys& sys, const std::vector<std::string>& created, int timeout_ms = 2000);
 
 // The device rules a container's cgroup gets: the spec's linux.resources.devices in order, then

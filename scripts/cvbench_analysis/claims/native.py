@@ -9,7 +9,7 @@ import math
 
 from .. import results as R
 from .. import verdicts as V
-from ..launchers import CONTAINERS, label
+from ..launchers import CONTAINERS, LAUNCHER_DIMS, label
 from ..run import best, failed_list, fmt, not_run, startup_medians
 
 TEXT = "Runs like a native process"
@@ -37,7 +37,10 @@ def evaluate(run):
         if l not in CONTAINERS:
             continue
         mode = dims.get("mode", "?")
-        native_key = "/".join(["throughput", "native"] + [f"{k}:{v}" for k, v in dims.items()])
+        # An engine's variants (docker/runtime:runc/net:host) are rows of their own.
+        l = l + "".join(f"/{k}:{v}" for k, v in dims.items() if k in LAUNCHER_DIMS)
+        native_key = "/".join(["throughput", "native"] + [f"{k}:{v}" for k, v in dims.items()
+                                                           if k not in LAUNCHER_DIMS])
         parts = []
         flags = {}
         for e in groups[key]:
