@@ -332,6 +332,8 @@ class DockerLauncher : public Launcher {
     return Ok();
   }
 
+  // --cpuset-cpus (ctr run has no cpuset flag: the containerd launchers do not pin).
+  bool PinsCpus() const override { return true; }
   Result<std::unique_ptr<Instance>> Start(const WorkloadRequest& request) override {
     if (!prepared_) return Failure(config_.name + ": Start before Prepare");
     static std::atomic<int> counter{1};
@@ -345,6 +347,7 @@ class DockerLauncher : public Launcher {
         // As the bundle every runtime gets: the memory limit, a read-only root, the hostname.
         "--memory", std::to_string(request.memory_bytes ? request.memory_bytes : (1ull << 30)),
         "--read-only", "--hostname", "cvb"};
+    if (!request.cpus.empty()) run.insert(run.end(), {"--cpuset-cpus", request.cpus});
     InstanceResources resources;
     std::string address;
     if (request.needs_network) {
